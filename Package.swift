@@ -1,0 +1,38 @@
+// swift-tools-version:5.10
+import PackageDescription
+
+/// Release builds drop bounds checks in the numeric kernels; debug builds keep every check.
+let fast: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "L2O",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "L2O", targets: ["L2O"]),
+        .executable(name: "l2o", targets: ["l2o"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
+            providers: [.apt(["libhdf5-dev"])]),
+        .target(name: "L2OCore", dependencies: ["CBLAS"], swiftSettings: fast),
+        .target(name: "L2ONN", dependencies: ["L2OCore"], swiftSettings: fast),
+        .target(name: "L2OCheckpoint", dependencies: ["L2OCore", "CHDF5"], swiftSettings: fast),
+        .target(name: "L2O", dependencies: ["L2OCore", "L2ONN", "L2OCheckpoint"], swiftSettings: fast),
+        .executableTarget(
+            name: "l2o",
+            dependencies: ["L2O", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: fast),
+        .testTarget(name: "L2OCoreTests", dependencies: ["L2OCore"]),
+        .testTarget(name: "L2ONNTests", dependencies: ["L2ONN"]),
+        .testTarget(name: "L2OCheckpointTests", dependencies: ["L2OCheckpoint"]),
+    ]
+)

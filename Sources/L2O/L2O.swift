@@ -1,0 +1,4 @@
+/// The umbrella module: `import L2O` brings in the whole public API.
+@_exported import L2OCore
+@_exported import L2ONN
+@_exported import L2OCheckpoint

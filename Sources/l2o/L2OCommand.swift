@@ -1,0 +1,11 @@
+import ArgumentParser
+import L2O
+
+/// The `l2o` command-line tool: one subcommand per job.
+@main
+struct L2OCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "l2o",
+        abstract: "Learned optimizers: meta-train, evaluate, benchmark and inspect.",
+        subcommands: L2OCommand.allSubcommands)
+}
