@@ -3,7 +3,7 @@ import PackageDescription
 
 /// Release builds drop bounds checks in the numeric kernels; debug builds keep every check.
 let fast: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
 ]
 
 let package = Package(

@@ -18,7 +18,7 @@ public func linear<S>(_ x: Variable<S>, _ w: Variable<S>, _ b: Variable<S>? = ni
         if m > 0 && n > 0 && k > 0 {
             xv.scalars.withUnsafeBufferPointer { xp in
                 wv.scalars.withUnsafeBufferPointer { wp in
-                    S.gemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: xp.baseAddress!, lda: k,
+                    S.parallelGemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: xp.baseAddress!, lda: k,
                            b: wp.baseAddress!, ldb: n, beta: b == nil ? 0 : 1, c: o.baseAddress!, ldc: n)
                 }
             }

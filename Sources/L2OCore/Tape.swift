@@ -15,7 +15,7 @@ public final class Tape<Scalar: TensorScalar> {
     /// When false, operations compute values only and record nothing (constant memory).
     public var isRecording = true
 
-    public init() {}
+    public init() { Runtime.configure() }
 
     /// Number of recorded nodes.
     public var nodeCount: Int { pullbacks.count }

@@ -10,12 +10,12 @@ extension Tensor {
         let m = transposeA ? a.shape[1] : a.shape[0], k = transposeA ? a.shape[0] : a.shape[1]
         let k2 = transposeB ? b.shape[1] : b.shape[0], n = transposeB ? b.shape[0] : b.shape[1]
         precondition(k == k2, "matmul: inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") × \(b.shape)\(transposeB ? "ᵀ" : "")")
-        var c = Tensor.zeros([m, n])
-        if m == 0 || n == 0 || k == 0 { return c }
+        if m == 0 || n == 0 || k == 0 { return Tensor.zeros([m, n]) }
+        var c = Tensor(shape: [m, n]) { _ in }
         a.scalars.withUnsafeBufferPointer { ap in
             b.scalars.withUnsafeBufferPointer { bp in
                 c.scalars.withUnsafeMutableBufferPointer { cp in
-                    Scalar.gemm(
+                    Scalar.parallelGemm(
                         transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: 1,
                         a: ap.baseAddress!, lda: a.shape[1], b: bp.baseAddress!, ldb: b.shape[1],
                         beta: 0, c: cp.baseAddress!, ldc: n)
@@ -35,17 +35,22 @@ extension Tensor {
         let m = transposeA ? ac : ar, k = transposeA ? ar : ac
         let k2 = transposeB ? bc : br, n = transposeB ? br : bc
         precondition(k == k2, "matmul: inner dimensions differ: \(a.shape) × \(b.shape)")
-        var c = Tensor.zeros([batch, m, n])
-        if m == 0 || n == 0 || k == 0 { return c }
+        if m == 0 || n == 0 || k == 0 { return Tensor.zeros([batch, m, n]) }
+        var c = Tensor(shape: [batch, m, n]) { _ in }
+        Runtime.configure()
         a.scalars.withUnsafeBufferPointer { ap in
             b.scalars.withUnsafeBufferPointer { bp in
                 c.scalars.withUnsafeMutableBufferPointer { cp in
-                    for i in 0..<batch {
+                    // One product per worker at a time (BLAS is single-threaded).
+                    let perItem = m * n * k
+                    Parallel.forEachChunk(batch, minimumPerChunk: Swift.max(1, (1 << 18) / Swift.max(perItem, 1))) { items in
+                    for i in items {
                         Scalar.gemm(
                             transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: 1,
                             a: ap.baseAddress! + i * ar * ac, lda: ac,
                             b: bp.baseAddress! + (shared ? 0 : i * br * bc), ldb: bc,
                             beta: 0, c: cp.baseAddress! + i * m * n, ldc: n)
+                    }
                     }
                 }
             }
@@ -61,11 +66,21 @@ extension Tensor {
         precondition((transpose ? m : n) == x.count, "matvec: \(a.shape)\(transpose ? "ᵀ" : "") × \(x.shape)")
         var y = Tensor.zeros([transpose ? n : m])
         if m == 0 || n == 0 { return y }
+        Runtime.configure()
         a.scalars.withUnsafeBufferPointer { ap in
             x.scalars.withUnsafeBufferPointer { xp in
                 y.scalars.withUnsafeMutableBufferPointer { yp in
-                    Scalar.gemv(trans: transpose, m: m, n: n, alpha: 1, a: ap.baseAddress!, lda: n,
-                                x: xp.baseAddress!, incx: 1, beta: 0, y: yp.baseAddress!, incy: 1)
+                    let A = ap.baseAddress!, X = xp.baseAddress!, Y = yp.baseAddress!
+                    // Split the output across cores: rows of A for A x, columns of A for Aᵀ x.
+                    Parallel.forEachChunk(transpose ? n : m, minimumPerChunk: Swift.max(1, (1 << 17) / Swift.max(transpose ? m : n, 1))) { r in
+                        if transpose {
+                            Scalar.gemv(trans: true, m: m, n: r.count, alpha: 1, a: A + r.lowerBound, lda: n,
+                                        x: X, incx: 1, beta: 0, y: Y + r.lowerBound, incy: 1)
+                        } else {
+                            Scalar.gemv(trans: false, m: r.count, n: n, alpha: 1, a: A + r.lowerBound * n, lda: n,
+                                        x: X, incx: 1, beta: 0, y: Y + r.lowerBound, incy: 1)
+                        }
+                    }
                 }
             }
         }

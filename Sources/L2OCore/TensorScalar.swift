@@ -19,6 +19,9 @@ public protocol TensorScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable
     static func sqrt(_ x: Self) -> Self
     static func log1p(_ x: Self) -> Self
     static func pow(_ x: Self, _ y: Self) -> Self
+    /// `e^x` for fused kernels: a vectorizable few-ulp approximation for Float (`FastMath`), the
+    /// C library for Double.
+    static func kernelExp(_ x: Self) -> Self
 
     /// `C ← α op(A) op(B) + β C` (row-major).
     static func gemm(
@@ -44,6 +47,7 @@ extension Float: TensorScalar {
     @inlinable public static func sqrt(_ x: Float) -> Float { x.squareRoot() }
     @inlinable public static func log1p(_ x: Float) -> Float { Foundation.log1pf(x) }
     @inlinable public static func pow(_ x: Float, _ y: Float) -> Float { Foundation.powf(x, y) }
+    @inlinable @inline(__always) public static func kernelExp(_ x: Float) -> Float { FastMath.exp(x) }
 
     @inlinable public static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
@@ -84,6 +88,7 @@ extension Double: TensorScalar {
     @inlinable public static func sqrt(_ x: Double) -> Double { x.squareRoot() }
     @inlinable public static func log1p(_ x: Double) -> Double { Foundation.log1p(x) }
     @inlinable public static func pow(_ x: Double, _ y: Double) -> Double { Foundation.pow(x, y) }
+    @inlinable @inline(__always) public static func kernelExp(_ x: Double) -> Double { Foundation.exp(x) }
 
     @inlinable public static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,

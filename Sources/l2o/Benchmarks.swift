@@ -1,0 +1,190 @@
+import Foundation
+import L2O
+
+struct BenchSettings {
+    var reps: Int?
+    var warmup: Int
+}
+
+/// One JSON object with keys in insertion order.
+struct JSONLine {
+    private var items: [(String, String)] = []
+    init(_ name: String) { add("name", name) }
+    mutating func add(_ key: String, _ value: String) { items.append((key, "\"\(value)\"")) }
+    mutating func add(_ key: String, _ value: Int) { items.append((key, "\(value)")) }
+    mutating func add(_ key: String, _ value: [Int]) { items.append((key, "[\(value.map(String.init).joined(separator: ","))]")) }
+    mutating func add(_ key: String, _ value: Double, digits: Int = 4) {
+        items.append((key, value.isFinite ? String(format: "%.\(digits)g", value) : "null"))
+    }
+    var json: String { "{" + items.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}" }
+}
+
+struct Benchmark {
+    let name: String
+    let run: (BenchSettings) -> [JSONLine]
+}
+
+enum Timing {
+    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-6 }
+    /// Median wall-clock milliseconds of `body` over `reps` runs after `warmup` runs.
+    static func median(reps: Int, warmup: Int, _ body: () -> Void) -> Double {
+        for _ in 0..<warmup { body() }
+        var t = [Double]()
+        for _ in 0..<reps {
+            let t0 = now()
+            body()
+            t.append(now() - t0)
+        }
+        t.sort()
+        return t.count % 2 == 1 ? t[t.count / 2] : 0.5 * (t[t.count / 2 - 1] + t[t.count / 2])
+    }
+}
+
+enum Benchmarks {
+    static let all: [Benchmark] = [
+        Benchmark(name: "gemm", run: gemm),
+        Benchmark(name: "stream", run: stream),
+        Benchmark(name: "lstm", run: lstm),
+        Benchmark(name: "lasso-grad", run: lassoGrad),
+    ]
+
+    /// Square matrix products: the machine's floating-point ceiling through OpenBLAS.
+    static func gemm(_ s: BenchSettings) -> [JSONLine] {
+        func one<S: TensorScalar>(_: S.Type, _ n: Int) -> JSONLine {
+            let a = Tensor<S>.uniform([n, n], seed: 1), b = Tensor<S>.uniform([n, n], seed: 2)
+            let ms = Timing.median(reps: s.reps ?? 10, warmup: s.warmup) { _ = matmul(a, b) }
+            var j = JSONLine("gemm")
+            j.add("m", n); j.add("n", n); j.add("k", n)
+            j.add("scalar", S.dtypeName)
+            j.add("threads", BLASThreads.current)
+            j.add("median_ms", ms)
+            j.add("gflops", 2 * pow(Double(n), 3) / (ms * 1e6))
+            return j
+        }
+        return [one(Float.self, 2048), one(Double.self, 2048)]
+    }
+
+    /// Memory bandwidth on all cores: a read-only sum (the access pattern of a gradient that
+    /// streams a matrix) and a triad `a = b + s·c`, over arrays far larger than the caches.
+    static func stream(_ s: BenchSettings) -> [JSONLine] {
+        let count = 1 << 28  // 1 GiB of Float for the read test
+        var big = [Float](repeating: 0, count: count)
+        big.withUnsafeMutableBufferPointer { p in
+            Parallel.forEachChunk(count, minimumPerChunk: 1 << 20) { r in for i in r { p[i] = Float(i & 1023) * 1e-3 } }
+        }
+        var sink: Float = 0
+        let readMs = Timing.median(reps: s.reps ?? 10, warmup: s.warmup) {
+            sink += big.withUnsafeBufferPointer { MemoryKernels.parallelSum($0) }
+        }
+        var read = JSONLine("stream")
+        read.add("kernel", "read")
+        read.add("bytes", count * 4)
+        read.add("scalar", "float32")
+        read.add("threads", Parallel.workers)
+        read.add("median_ms", readMs)
+        read.add("gbps", Double(count * 4) / (readMs * 1e6))
+        big = []
+        let m = 1 << 26
+        var a = [Float](repeating: 0, count: m)
+        let b = [Float](repeating: 1, count: m), c = [Float](repeating: 2, count: m)
+        let triadMs = Timing.median(reps: s.reps ?? 10, warmup: s.warmup) {
+            a.withUnsafeMutableBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    c.withUnsafeBufferPointer { cp in MemoryKernels.parallelTriad(ap, bp, cp, 3) }
+                }
+            }
+        }
+        var triad = JSONLine("stream")
+        triad.add("kernel", "triad")
+        triad.add("bytes", m * 12)
+        triad.add("scalar", "float32")
+        triad.add("threads", Parallel.workers)
+        triad.add("median_ms", triadMs)
+        triad.add("gbps", Double(m * 12) / (triadMs * 1e6))
+        if sink == .infinity { print("") }
+        return [read, triad]
+    }
+
+    /// One fused LSTM cell step forward and backward (gradients for every input and parameter),
+    /// as the learned optimizer runs it on every coordinate of every node.
+    static func lstm(_ s: BenchSettings) -> [JSONLine] {
+        let rows = 96000, inp = 2, hid = 20
+        var rng = RandomState(seed: 0)
+        let x = Tensor<Float>.normal([rows, inp], rng: &rng), h = Tensor<Float>.normal([rows, hid], rng: &rng)
+        let c = Tensor<Float>.normal([rows, hid], rng: &rng)
+        let w = Tensor<Float>.normal([inp, 4 * hid], std: 0.1, rng: &rng), u = Tensor<Float>.normal([hid, 4 * hid], std: 0.1, rng: &rng)
+        let b = Tensor<Float>.zeros([4 * hid])
+        let tape = Tape<Float>()
+        let ms = Timing.median(reps: s.reps ?? 20, warmup: s.warmup) {
+            let vs = [x, h, c, w, u, b].map { tape.variable($0) }
+            let (h2, c2) = lstmCell(x: vs[0], h: vs[1], c: vs[2], w: vs[3], u: vs[4], b: vs[5])
+            tape.backward(h2.sum() + c2.sum())
+            tape.reset()
+        }
+        var j = JSONLine("lstm")
+        j.add("rows", rows); j.add("input", inp); j.add("hidden", hid)
+        j.add("scalar", "float32")
+        j.add("median_ms", ms)
+        // gemm work: forward z (2·rows·(in+H)·4H) and backward dx,dh,dW,dU (4× that / 2 each)
+        let flops = 2.0 * Double(rows * (inp + hid) * 4 * hid) * 3
+        j.add("gemm_gflops", flops / (ms * 1e6))
+        return [j]
+    }
+
+    /// `∇f_i = A_iᵀ(A_i x_i − b_i)/N` for all nodes of LASSO(10, 30000, 1000): 1.2 GB of `A`.
+    static func lassoGrad(_ s: BenchSettings) -> [JSONLine] {
+        let n = 10, N = 1000, d = 30000
+        let a = Tensor<Float>(shape: [n, N, d]) { p in
+            Parallel.forEachChunk(p.count, minimumPerChunk: 1 << 20) { r in
+                var st = RandomState(seed: UInt64(r.lowerBound))
+                for i in r { p[i] = Float(Int64(bitPattern: st.next() >> 40) - (1 << 23)) * 0x1p-23 }
+            }
+        }
+        let x = Tensor<Float>.normal([n, d], seed: 3), b = Tensor<Float>.normal([n, N], seed: 4)
+        var g = Tensor<Float>.zeros([n, d])
+        let ms = Timing.median(reps: s.reps ?? 10, warmup: s.warmup) {
+            g = LeastSquares.gradient(a: a, x: x, b: b, scale: 1 / Float(N))
+        }
+        precondition(g.isFinite)
+        var j = JSONLine("lasso-grad")
+        j.add("n", n); j.add("N", N); j.add("d", d)
+        j.add("scalar", "float32")
+        j.add("median_ms", ms)
+        j.add("bytes_A", n * N * d * 4)
+        j.add("gbps", Double(n * N * d * 4) / (ms * 1e6))
+        return [j]
+    }
+}
+
+/// Bandwidth kernels for `stream`.
+enum MemoryKernels {
+    static func parallelSum(_ p: UnsafeBufferPointer<Float>) -> Float {
+        let workers = Parallel.workers
+        var partial = [Float](repeating: 0, count: workers)
+        let per = (p.count + workers - 1) / workers
+        partial.withUnsafeMutableBufferPointer { out in
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let lo = w * per, hi = min(p.count, lo + per)
+                var acc = SIMD16<Float>()
+                var acc2 = SIMD16<Float>()
+                var i = lo
+                let base = UnsafeRawPointer(p.baseAddress!)
+                while i + 32 <= hi {
+                    acc += base.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+                    acc2 += base.loadUnaligned(fromByteOffset: (i + 16) * 4, as: SIMD16<Float>.self)
+                    i += 32
+                }
+                var s = (acc + acc2).sum()
+                while i < hi { s += p[i]; i += 1 }
+                out[w] = s
+            }
+        }
+        return partial.reduce(0, +)
+    }
+
+    static func parallelTriad(_ a: UnsafeMutableBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>, _ c: UnsafeBufferPointer<Float>, _ s: Float) {
+        Parallel.forEachChunk(a.count, minimumPerChunk: 1 << 20) { r in
+            for i in r { a[i] = b[i] + s * c[i] }
+        }
+    }
+}
