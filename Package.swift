@@ -1,9 +1,14 @@
 // swift-tools-version:5.10
 import PackageDescription
 
+import Foundation
+
 /// Release builds drop bounds checks in the numeric kernels; debug builds keep every check.
+/// `L2O_TARGET_CPU` (set by the Makefile when the CPU has AVX2 and FMA, e.g. `haswell`) lets the
+/// vectorized kernels use those instructions; without it the code runs on any x86-64.
+let targetCPU = ProcessInfo.processInfo.environment["L2O_TARGET_CPU"].map { ["-target-cpu", $0] } ?? []
 let fast: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+    .unsafeFlags(["-Ounchecked"] + targetCPU, .when(configuration: .release)),
 ]
 
 let package = Package(

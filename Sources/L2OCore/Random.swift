@@ -2,9 +2,11 @@
 /// through SplitMix64. The same seed gives the same stream on every run and every machine, because
 /// the generator, the seeding and the floating-point conversions are all defined here.
 public struct RandomState: RandomNumberGenerator, Sendable, Codable, Equatable {
-    public private(set) var s: (UInt64, UInt64, UInt64, UInt64)
+    @usableFromInline var s: (UInt64, UInt64, UInt64, UInt64)
+    /// The four state words.
+    public var stateWords: [UInt64] { [s.0, s.1, s.2, s.3] }
     /// A cached second normal draw from the Box–Muller pair.
-    private var spareNormal: Double?
+    @usableFromInline var spareNormal: Double?
 
     public init(seed: UInt64) {
         var sm = seed
@@ -22,6 +24,7 @@ public struct RandomState: RandomNumberGenerator, Sendable, Codable, Equatable {
     @inlinable static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
     /// The next 64 random bits.
+    @inlinable
     public mutating func next() -> UInt64 {
         let result = RandomState.rotl(s.1 &* 5, 7) &* 9
         let t = s.1 << 17
@@ -35,12 +38,15 @@ public struct RandomState: RandomNumberGenerator, Sendable, Codable, Equatable {
     }
 
     /// Uniform in [0, 1) with 53 random bits.
+    @inlinable
     public mutating func uniform() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 
     /// Uniform in [low, high).
+    @inlinable
     public mutating func uniform(_ low: Double, _ high: Double) -> Double { low + (high - low) * uniform() }
 
     /// Standard normal by the Box–Muller transform (both values of each pair are used).
+    @inlinable
     public mutating func normal() -> Double {
         if let z = spareNormal {
             spareNormal = nil
@@ -98,17 +104,19 @@ public struct RandomState: RandomNumberGenerator, Sendable, Codable, Equatable {
 }
 
 import Foundation
-@usableFromInline func _log(_ x: Double) -> Double { Foundation.log(x) }
-@usableFromInline func _sin(_ x: Double) -> Double { Foundation.sin(x) }
-@usableFromInline func _cos(_ x: Double) -> Double { Foundation.cos(x) }
+@inlinable func _log(_ x: Double) -> Double { Foundation.log(x) }
+@inlinable func _sin(_ x: Double) -> Double { Foundation.sin(x) }
+@inlinable func _cos(_ x: Double) -> Double { Foundation.cos(x) }
 
 extension Tensor {
     /// iid uniform elements in [low, high).
+    @inlinable
     public static func uniform(_ shape: [Int], low: Scalar = 0, high: Scalar = 1, rng: inout RandomState) -> Tensor {
         let lo = Double(low), hi = Double(high)
         return Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Scalar(rng.uniform(lo, hi)) })
     }
     /// iid normal elements with the given mean and standard deviation.
+    @inlinable
     public static func normal(_ shape: [Int], mean: Scalar = 0, std: Scalar = 1, rng: inout RandomState) -> Tensor {
         let m = Double(mean), s = Double(std)
         return Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Scalar(m + s * rng.normal()) })

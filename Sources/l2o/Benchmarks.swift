@@ -56,7 +56,7 @@ enum Benchmarks {
             var j = JSONLine("gemm")
             j.add("m", n); j.add("n", n); j.add("k", n)
             j.add("scalar", S.dtypeName)
-            j.add("threads", BLASThreads.current)
+            j.add("threads", Parallel.workers)
             j.add("median_ms", ms)
             j.add("gflops", 2 * pow(Double(n), 3) / (ms * 1e6))
             return j
