@@ -19,6 +19,7 @@ public final class BatchNorm<Scalar: TensorScalar>: Module {
     public let runningMean: Buffer<Scalar>
     public let runningVariance: Buffer<Scalar>
     public var isTraining = true
+    public var children: NamedChildren<Scalar> { [] }
 
     public init(featureCount: Int, momentum: Scalar = 0.1, epsilon: Scalar = 1e-5) throws {
         try requireArgument(featureCount > 0, "BatchNorm", "feature count must be positive, got \(featureCount)")
@@ -33,8 +34,8 @@ public final class BatchNorm<Scalar: TensorScalar>: Module {
         runningVariance = Buffer(.ones([featureCount]))
     }
 
-    public var localParameters: [(name: String, parameter: Parameter<Scalar>)] { [("weight", weight), ("bias", bias)] }
-    public var localBuffers: [(name: String, buffer: Buffer<Scalar>)] {
+    public var localParameters: NamedParameters<Scalar> { [("weight", weight), ("bias", bias)] }
+    public var localBuffers: NamedBuffers<Scalar> {
         [("running_mean", runningMean), ("running_var", runningVariance)]
     }
 

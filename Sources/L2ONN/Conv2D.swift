@@ -13,6 +13,8 @@ public final class Conv2D<Scalar: TensorScalar>: Module {
     public let weight: Parameter<Scalar>
     public let bias: Parameter<Scalar>?
     public var isTraining = true
+    public var localBuffers: NamedBuffers<Scalar> { [] }
+    public var children: NamedChildren<Scalar> { [] }
 
     public init(
         inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
@@ -32,7 +34,7 @@ public final class Conv2D<Scalar: TensorScalar>: Module {
         self.bias = bias ? Parameter(Initializer.fanInUniform([outChannels], fanIn: fanIn, rng: &rng)) : nil
     }
 
-    public var localParameters: [(name: String, parameter: Parameter<Scalar>)] {
+    public var localParameters: NamedParameters<Scalar> {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
 

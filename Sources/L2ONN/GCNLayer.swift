@@ -15,6 +15,8 @@ public final class GCNLayer<Scalar: TensorScalar>: Module {
     public let weight: Parameter<Scalar>
     public let bias: Parameter<Scalar>?
     public var isTraining = true
+    public var localBuffers: NamedBuffers<Scalar> { [] }
+    public var children: NamedChildren<Scalar> { [] }
 
     public init(_ inputSize: Int, _ outputSize: Int, activation: Activation = .identity, bias: Bool = true,
                 rng: inout RandomState) throws {
@@ -27,7 +29,7 @@ public final class GCNLayer<Scalar: TensorScalar>: Module {
         self.bias = bias ? Parameter(.zeros([outputSize])) : nil
     }
 
-    public var localParameters: [(name: String, parameter: Parameter<Scalar>)] {
+    public var localParameters: NamedParameters<Scalar> {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
 

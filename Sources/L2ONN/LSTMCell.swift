@@ -15,6 +15,8 @@ public final class LSTMCell<Scalar: TensorScalar>: Module {
     public let weightHH: Parameter<Scalar>
     public let bias: Parameter<Scalar>
     public var isTraining = true
+    public var localBuffers: NamedBuffers<Scalar> { [] }
+    public var children: NamedChildren<Scalar> { [] }
 
     public init(inputSize: Int, hiddenSize: Int, rng: inout RandomState) throws {
         try requireArgument(inputSize > 0 && hiddenSize > 0, "LSTMCell",
@@ -26,7 +28,7 @@ public final class LSTMCell<Scalar: TensorScalar>: Module {
         bias = Parameter(Initializer.fanInUniform([4 * hiddenSize], fanIn: hiddenSize, rng: &rng))
     }
 
-    public var localParameters: [(name: String, parameter: Parameter<Scalar>)] {
+    public var localParameters: NamedParameters<Scalar> {
         [("weight_ih", weightIH), ("weight_hh", weightHH), ("bias", bias)]
     }
 

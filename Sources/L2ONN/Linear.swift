@@ -11,6 +11,8 @@ public final class Linear<Scalar: TensorScalar>: Module {
     public let weight: Parameter<Scalar>
     public let bias: Parameter<Scalar>?
     public var isTraining = true
+    public var localBuffers: NamedBuffers<Scalar> { [] }
+    public var children: NamedChildren<Scalar> { [] }
 
     public init(_ inputSize: Int, _ outputSize: Int, bias: Bool = true, rng: inout RandomState) throws {
         try requireArgument(inputSize > 0 && outputSize > 0, "Linear",
@@ -21,7 +23,7 @@ public final class Linear<Scalar: TensorScalar>: Module {
         self.bias = bias ? Parameter(Initializer.fanInUniform([outputSize], fanIn: inputSize, rng: &rng)) : nil
     }
 
-    public var localParameters: [(name: String, parameter: Parameter<Scalar>)] {
+    public var localParameters: NamedParameters<Scalar> {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
 

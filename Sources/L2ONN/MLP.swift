@@ -13,6 +13,8 @@ public final class MLP<Scalar: TensorScalar>: Module {
     /// Applied after the last layer.
     public let outputActivation: Activation
     public var isTraining = true
+    public var localParameters: NamedParameters<Scalar> { [] }
+    public var localBuffers: NamedBuffers<Scalar> { [] }
 
     public init(
         sizes: [Int], activation: Activation = .relu, outputActivation: Activation = .identity,
@@ -27,7 +29,7 @@ public final class MLP<Scalar: TensorScalar>: Module {
         layers = ls
     }
 
-    public var children: [(name: String, module: any Module<Scalar>)] {
+    public var children: NamedChildren<Scalar> {
         layers.enumerated().map { ("layers.\($0.offset)", $0.element) }
     }
 

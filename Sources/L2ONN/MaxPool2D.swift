@@ -48,6 +48,9 @@ public final class MaxPool2D<Scalar: TensorScalar>: Module {
     public let kernelSize: Int
     public let stride: Int
     public var isTraining = true
+    public var localParameters: NamedParameters<Scalar> { [] }
+    public var localBuffers: NamedBuffers<Scalar> { [] }
+    public var children: NamedChildren<Scalar> { [] }
 
     public init(kernelSize: Int, stride: Int? = nil) throws {
         try requireArgument(kernelSize > 0 && (stride ?? 1) > 0, "MaxPool2D",
@@ -65,6 +68,9 @@ public final class MaxPool2D<Scalar: TensorScalar>: Module {
 /// Flattens every dimension after the first: `[N, d₁, …, d_r] → [N, d₁·…·d_r]` (no parameters).
 public final class Flatten<Scalar: TensorScalar>: Module {
     public var isTraining = true
+    public var localParameters: NamedParameters<Scalar> { [] }
+    public var localBuffers: NamedBuffers<Scalar> { [] }
+    public var children: NamedChildren<Scalar> { [] }
     public init() {}
 
     /// Throws `shapeMismatch` for a rank-0 input.

@@ -1,5 +1,12 @@
 import L2OCore
 
+/// Parameters with their names, in order.
+public typealias NamedParameters<S: TensorScalar> = [(name: String, parameter: Parameter<S>)]
+/// Buffers with their names, in order.
+public typealias NamedBuffers<S: TensorScalar> = [(name: String, buffer: Buffer<S>)]
+/// Child modules with their local names, in order.
+public typealias NamedChildren<S: TensorScalar> = [(name: String, module: any Module<S>)]
+
 /// A container of named trainable parameters, named buffers and child modules.
 ///
 /// ## Naming scheme (stable: optimizers and checkpoints key on it)
@@ -11,26 +18,24 @@ import L2OCore
 ///
 /// Conformers declare only their *own* tensors and their children; everything else
 /// (`namedParameters`, `parameterCount`, `loadParameters`, `train()`/`eval()`, …) is provided.
+/// The three declarations have no default on purpose: a conformer that mistyped one would
+/// otherwise silently lose its parameters. Leaf layers write `children: NamedChildren<Scalar> { [] }`.
 public protocol Module<Scalar>: AnyObject {
     associatedtype Scalar: TensorScalar
     /// This module's own trainable tensors, with local names (no dots), in a fixed order.
-    var localParameters: [(name: String, parameter: Parameter<Scalar>)] { get }
+    var localParameters: NamedParameters<Scalar> { get }
     /// This module's own non-trainable state, with local names (no dots), in a fixed order.
-    var localBuffers: [(name: String, buffer: Buffer<Scalar>)] { get }
+    var localBuffers: NamedBuffers<Scalar> { get }
     /// Direct sub-modules with their local names, in a fixed order.
-    var children: [(name: String, module: any Module<Scalar>)] { get }
+    var children: NamedChildren<Scalar> { get }
     /// Training mode (`true`, the default) or evaluation mode. Set it for a whole tree with
     /// `train()` / `eval()`; only layers whose forward differs (BatchNorm) read it.
     var isTraining: Bool { get set }
 }
 
 extension Module {
-    public var localParameters: [(name: String, parameter: Parameter<Scalar>)] { [] }
-    public var localBuffers: [(name: String, buffer: Buffer<Scalar>)] { [] }
-    public var children: [(name: String, module: any Module<Scalar>)] { [] }
-
     /// Every trainable parameter of the tree with its full hierarchical name (see `Module`).
-    public func namedParameters(prefix: String = "") -> [(name: String, parameter: Parameter<Scalar>)] {
+    public func namedParameters(prefix: String = "") -> NamedParameters<Scalar> {
         var out = localParameters.map { (name: prefix + $0.name, parameter: $0.parameter) }
         for child in children {
             out += child.module.namedParameters(prefix: prefix + child.name + ".")
@@ -39,7 +44,7 @@ extension Module {
     }
 
     /// Every buffer of the tree with its full hierarchical name (see `Module`).
-    public func namedBuffers(prefix: String = "") -> [(name: String, buffer: Buffer<Scalar>)] {
+    public func namedBuffers(prefix: String = "") -> NamedBuffers<Scalar> {
         var out = localBuffers.map { (name: prefix + $0.name, buffer: $0.buffer) }
         for child in children {
             out += child.module.namedBuffers(prefix: prefix + child.name + ".")

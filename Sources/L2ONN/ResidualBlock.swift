@@ -22,6 +22,8 @@ public final class ResidualBlock<Scalar: TensorScalar>: Module {
     /// The projection shortcut, present when channels or stride change.
     public let downsample: (conv: Conv2D<Scalar>, bn: BatchNorm<Scalar>)?
     public var isTraining = true
+    public var localParameters: NamedParameters<Scalar> { [] }
+    public var localBuffers: NamedBuffers<Scalar> { [] }
 
     public init(inChannels: Int, outChannels: Int, stride: Int = 1, rng: inout RandomState) throws {
         self.inChannels = inChannels
@@ -39,8 +41,8 @@ public final class ResidualBlock<Scalar: TensorScalar>: Module {
         }
     }
 
-    public var children: [(name: String, module: any Module<Scalar>)] {
-        var c: [(name: String, module: any Module<Scalar>)] = [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2)]
+    public var children: NamedChildren<Scalar> {
+        var c: NamedChildren<Scalar> = [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2)]
         if let d = downsample { c += [("downsample.0", d.conv), ("downsample.1", d.bn)] }
         return c
     }

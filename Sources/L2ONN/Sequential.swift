@@ -17,6 +17,9 @@ extension ResidualBlock: UnaryModule {}
 public final class ActivationLayer<Scalar: TensorScalar>: UnaryModule {
     public let activation: Activation
     public var isTraining = true
+    public var localParameters: NamedParameters<Scalar> { [] }
+    public var localBuffers: NamedBuffers<Scalar> { [] }
+    public var children: NamedChildren<Scalar> { [] }
     public init(_ activation: Activation) { self.activation = activation }
 
     @inlinable
@@ -31,10 +34,12 @@ public final class ActivationLayer<Scalar: TensorScalar>: UnaryModule {
 public final class Sequential<Scalar: TensorScalar>: UnaryModule {
     public let modules: [any UnaryModule<Scalar>]
     public var isTraining = true
+    public var localParameters: NamedParameters<Scalar> { [] }
+    public var localBuffers: NamedBuffers<Scalar> { [] }
 
     public init(_ modules: [any UnaryModule<Scalar>]) { self.modules = modules }
 
-    public var children: [(name: String, module: any Module<Scalar>)] {
+    public var children: NamedChildren<Scalar> {
         modules.enumerated().map { ("\($0.offset)", $0.element) }
     }
 

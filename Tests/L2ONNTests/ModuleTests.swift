@@ -15,8 +15,9 @@ final class TwoPart: Module {
         head = try Linear(4, 2, bias: false, rng: &r)
         scale = Parameter(.ones([1]))
     }
-    var localParameters: [(name: String, parameter: Parameter<Double>)] { [("scale", scale)] }
-    var children: [(name: String, module: any Module<Double>)] { [("encoder", encoder), ("head", head)] }
+    var localParameters: NamedParameters<Double> { [("scale", scale)] }
+    var localBuffers: NamedBuffers<Double> { [] }
+    var children: NamedChildren<Double> { [("encoder", encoder), ("head", head)] }
 }
 
 final class ModuleTests: XCTestCase {
