@@ -10,6 +10,9 @@ import L2OCore
 ///
 /// Parameters: `weight` (γ, init 1) and `bias` (β, init 0), both `[C]`.
 /// Buffers: `running_mean` (init 0) and `running_var` (init 1), both `[C]`.
+/// The running statistics are plain values, never on the tape; every training-mode forward
+/// updates them, including forwards with substituted parameters (`ForwardContext`) and
+/// no-grad forwards.
 public final class BatchNorm<Scalar: TensorScalar>: Module {
     public let featureCount: Int
     public let momentum: Scalar

@@ -72,6 +72,19 @@ final class FloatDoubleTests: XCTestCase {
             forwardDouble: { try $0($1[0], adjacency: ad) }, forwardFloat: { try $0($1[0], adjacency: af) })
     }
 
+    func testSequentialWithActivationLayer() throws {
+        func make<S: TensorScalar>(_ type: S.Type) throws -> Sequential<S> {
+            var r = rng()
+            return Sequential<S>([
+                try Conv2D(inChannels: 1, outChannels: 2, kernelSize: 3, padding: 1, rng: &r),
+                try BatchNorm(featureCount: 2), ActivationLayer(.tanh), try MaxPool2D(kernelSize: 2),
+                Flatten(), try Linear(8, 3, rng: &r), ActivationLayer(.sigmoid),
+            ])
+        }
+        try checkFloatMatchesDouble(try make(Double.self), try make(Float.self), inputs: [.normal([3, 1, 4, 4], seed: 15)],
+                                    forwardDouble: { try $0($1[0]) }, forwardFloat: { try $0($1[0]) })
+    }
+
     func testLosses() throws {
         let labels = [2, 0, 1]
         let logits = Tensor<Double>.normal([3, 4], std: 3, seed: 13)
