@@ -141,18 +141,26 @@ enum Benchmarks {
             }
         }
         let x = Tensor<Float>.normal([n, d], seed: 3), b = Tensor<Float>.normal([n, N], seed: 4)
-        var g = Tensor<Float>.zeros([n, d])
-        let ms = Timing.median(reps: s.reps ?? 10, warmup: s.warmup) {
-            g = LeastSquares.gradient(a: a, x: x, b: b, scale: 1 / Float(N))
+        var out = [JSONLine]()
+        var reference: Tensor<Float>?
+        for impl in LeastSquares.Implementation.allCases {
+            var g = Tensor<Float>.zeros([n, d])
+            let ms = Timing.median(reps: s.reps ?? 10, warmup: s.warmup) {
+                g = LeastSquares.gradient(a: a, x: x, b: b, scale: 1 / Float(N), implementation: impl)
+            }
+            precondition(g.isFinite)
+            if let reference { precondition(g.isClose(to: reference, rtol: 1e-3, atol: 1e-3), "lasso-grad: implementations disagree") }
+            reference = g
+            var j = JSONLine("lasso-grad")
+            j.add("n", n); j.add("N", N); j.add("d", d)
+            j.add("scalar", "float32")
+            j.add("impl", impl.rawValue)
+            j.add("median_ms", ms)
+            j.add("bytes_A", n * N * d * 4)
+            j.add("gbps", Double(n * N * d * 4) / (ms * 1e6))
+            out.append(j)
         }
-        precondition(g.isFinite)
-        var j = JSONLine("lasso-grad")
-        j.add("n", n); j.add("N", N); j.add("d", d)
-        j.add("scalar", "float32")
-        j.add("median_ms", ms)
-        j.add("bytes_A", n * N * d * 4)
-        j.add("gbps", Double(n * N * d * 4) / (ms * 1e6))
-        return [j]
+        return out
     }
 }
 
