@@ -1,7 +1,8 @@
 /// The value of an HDF5 attribute: a UTF-8 string, a 64-bit integer or a double.
 ///
-/// Strings are written as scalar variable-length UTF-8 strings (what h5py writes for a Python `str`),
-/// integers as scalar little-endian int64 and doubles as scalar IEEE float64. When reading, any
+/// Strings are written as scalar fixed-length NUL-terminated UTF-8 strings (kept inside the
+/// checksummed object header), integers as scalar little-endian int64 and doubles as scalar IEEE
+/// float64. When reading, any
 /// integer type is widened to Int64, float32/float64 to Double, fixed- or variable-length strings to
 /// String, and a one-element array counts as a scalar. Attributes of any other type or shape are kept
 /// as `.unsupported` with a description, so foreign files can still be inspected.
