@@ -86,6 +86,28 @@ final class BadFileTests: XCTestCase {
                        .wrongFormat(file: url.path, expected: "l2o-checkpoint", found: nil))
     }
 
+    func testHDF5PrintsNothingToStandardError() throws {
+        let folder = try makeTemporaryFolder(self)
+        let whole = folder.appendingPathComponent("whole.h5")
+        try sampleResumeCheckpoint().write(to: whole)
+        let cut = folder.appendingPathComponent("cut.h5")
+        try Data(contentsOf: whole).prefix(3000).write(to: cut)
+        let captured = folder.appendingPathComponent("stderr.txt")
+        XCTAssertTrue(FileManager.default.createFile(atPath: captured.path, contents: nil))
+        let sink = try FileHandle(forWritingTo: captured)
+        let saved = dup(2)
+        dup2(sink.fileDescriptor, 2)
+        let error = assertCheckpointError(try Checkpoint.read(from: cut))
+        let badWrite = HDF5Group(children: ["x": .dataset(HDF5Dataset(content: .unsupported(type: "int8", shape: [1])))])
+        assertCheckpointError(try HDF5File.write(badWrite, to: folder.appendingPathComponent("w.h5")))
+        fflush(stderr)
+        dup2(saved, 2)
+        close(saved)
+        try sink.close()
+        guard case .truncated? = error else { return XCTFail("\(String(describing: error))") }
+        XCTAssertEqual(try String(contentsOf: captured, encoding: .utf8), "", "HDF5 must not print its error stack")
+    }
+
     func testErrorMessagesSayWhatToDo() {
         let error = CheckpointError.shapeMismatch(file: "c.h5", dataset: "/parameters/w", expected: [2], found: [3])
         XCTAssertTrue(error.description.contains("c.h5"))
