@@ -161,7 +161,7 @@ struct HDF5Reader {
             }
             count = product
         }
-        return dims.map { Int($0) }
+        return dims.map { Int(clamping: $0) }
     }
 
     private func readScalars<S: TensorScalar>(_ d: hid_t, count: Int, memType: hid_t, _ path: String) throws -> [S] {
