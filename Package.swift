@@ -28,10 +28,19 @@ let package = Package(
         .systemLibrary(
             name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
             providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
         .target(name: "L2OCore", dependencies: ["CBLAS"], swiftSettings: fast),
         .target(name: "L2ONN", dependencies: ["L2OCore"], swiftSettings: fast),
         .target(name: "L2OCheckpoint", dependencies: ["L2OCore", "CHDF5"], swiftSettings: fast),
-        .target(name: "L2O", dependencies: ["L2OCore", "L2ONN", "L2OCheckpoint"], swiftSettings: fast),
+        .target(name: "L2OData", dependencies: ["L2OCore", "CZlib"], swiftSettings: fast),
+        .target(name: "L2OOptimizees", dependencies: ["L2OCore", "L2ONN", "L2OData"], swiftSettings: fast),
+        .target(name: "L2OOptimizers", dependencies: ["L2OCore", "L2ONN"], swiftSettings: fast),
+        .target(
+            name: "L2O",
+            dependencies: ["L2OCore", "L2ONN", "L2OCheckpoint", "L2OData", "L2OOptimizees", "L2OOptimizers"],
+            swiftSettings: fast),
         .executableTarget(
             name: "l2o",
             dependencies: ["L2O", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -39,5 +48,8 @@ let package = Package(
         .testTarget(name: "L2OCoreTests", dependencies: ["L2OCore"]),
         .testTarget(name: "L2ONNTests", dependencies: ["L2ONN"]),
         .testTarget(name: "L2OCheckpointTests", dependencies: ["L2OCheckpoint"]),
+        .testTarget(name: "L2ODataTests", dependencies: ["L2OData"]),
+        .testTarget(name: "L2OOptimizeesTests", dependencies: ["L2OOptimizees", "L2OCheckpoint"]),
+        .testTarget(name: "L2OOptimizersTests", dependencies: ["L2OOptimizers", "L2OCheckpoint"]),
     ]
 )

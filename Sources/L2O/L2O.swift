@@ -2,3 +2,6 @@
 @_exported import L2OCore
 @_exported import L2ONN
 @_exported import L2OCheckpoint
+@_exported import L2OData
+@_exported import L2OOptimizees
+@_exported import L2OOptimizers
