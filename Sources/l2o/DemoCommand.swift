@@ -15,6 +15,8 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Random seed (data, initialization, minibatch order).") var seed: UInt64 = 0
     @Option(help: "Learning rate of gradient descent with momentum 0.9.") var lr: Double = 0.05
     @Option(help: "Hidden width of the student MLP.") var hidden: Int = 64
+    @Option(help: "Where to write the trained model's weights checkpoint (HDF5).")
+    var out: String = "runs/demo/mlp-weights.h5"
 
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
@@ -67,6 +69,18 @@ struct DemoCommand: ParsableCommand {
             printErr(String(format: "epoch %3d/%d  loss %.4f  test accuracy %.1f%%", epoch, epochs, trainLoss, 100 * acc))
         }
         printErr("\nTraining loss by epoch:\n" + AsciiPlot.render(losses, height: 10))
+
+        struct Config: Codable { var sizes: [Int]; var activation: String; var epochs: Int; var lr: Double; var task: String }
+        let config = try Checkpoint.configJSON(Config(
+            sizes: model.sizes, activation: "relu", epochs: epochs, lr: lr,
+            task: "synthetic teacher MLP [\(features), 32, \(classes)], \(trainCount) samples"))
+        let checkpoint = Checkpoint(
+            weightsOf: "mlp", config: config, seed: seed,
+            parameters: CheckpointSection(parameters: model.namedParameters()),
+            metadata: ["command": .string("l2o demo --epochs \(epochs) --seed \(seed) --lr \(lr) --hidden \(hidden)")])
+        let url = URL(fileURLWithPath: out)
+        try checkpoint.write(to: url)
+        printErr("Weights written to \(url.path) (inspect with: l2o inspect \(url.path))")
     }
 }
 
