@@ -38,8 +38,13 @@ let package = Package(
         .target(name: "L2OOptimizees", dependencies: ["L2OCore", "L2ONN", "L2OData"], swiftSettings: fast),
         .target(name: "L2OOptimizers", dependencies: ["L2OCore", "L2ONN"], swiftSettings: fast),
         .target(
+            name: "L2ODecentralized", dependencies: ["L2OCore", "L2OOptimizees", "L2OOptimizers"],
+            swiftSettings: fast),
+        .target(
             name: "L2O",
-            dependencies: ["L2OCore", "L2ONN", "L2OCheckpoint", "L2OData", "L2OOptimizees", "L2OOptimizers"],
+            dependencies: [
+                "L2OCore", "L2ONN", "L2OCheckpoint", "L2OData", "L2OOptimizees", "L2OOptimizers", "L2ODecentralized",
+            ],
             swiftSettings: fast),
         .executableTarget(
             name: "l2o",
@@ -51,5 +56,6 @@ let package = Package(
         .testTarget(name: "L2ODataTests", dependencies: ["L2OData"]),
         .testTarget(name: "L2OOptimizeesTests", dependencies: ["L2OOptimizees", "L2OCheckpoint"]),
         .testTarget(name: "L2OOptimizersTests", dependencies: ["L2OOptimizers", "L2OCheckpoint"]),
+        .testTarget(name: "L2ODecentralizedTests", dependencies: ["L2ODecentralized"]),
     ]
 )

@@ -5,3 +5,4 @@
 @_exported import L2OData
 @_exported import L2OOptimizees
 @_exported import L2OOptimizers
+@_exported import L2ODecentralized
