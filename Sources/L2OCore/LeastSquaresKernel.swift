@@ -52,12 +52,12 @@ public enum LeastSquares {
         a: UnsafePointer<S>, x: UnsafePointer<S>, b: UnsafePointer<S>, g: UnsafeMutablePointer<S>,
         rows N: Int, d: Int, scale: S, implementation: Implementation
     ) {
-        var j0 = 0
-        var r = (S(0), S(0), S(0), S(0))
-        while j0 < N {
-            let rows = Swift.min(rowsPerBlock, N - j0)
-            let blk = a + j0 * d
-            if implementation == .blas || rows < 4 {
+        if implementation == .blas || N < 8 {
+            var r = (S(0), S(0), S(0), S(0))
+            var j0 = 0
+            while j0 < N {
+                let rows = Swift.min(rowsPerBlock, N - j0)
+                let blk = a + j0 * d
                 withUnsafeMutableBytes(of: &r) { raw in
                     let R = raw.baseAddress!.assumingMemoryBound(to: S.self)
                     for k in 0..<rows { R[k] = -b[j0 + k] }
@@ -65,13 +65,73 @@ public enum LeastSquares {
                     for k in 0..<rows { R[k] *= scale }
                     S.gemv(trans: true, m: rows, n: d, alpha: 1, a: blk, lda: d, x: R, incx: 1, beta: 1, y: g, incy: 1)
                 }
-            } else {
-                let (d0, d1, d2, d3) = dot4(blk, blk + d, blk + 2 * d, blk + 3 * d, x, d)
-                axpy4(blk, blk + d, blk + 2 * d, blk + 3 * d,
-                      scale * (d0 - b[j0]), scale * (d1 - b[j0 + 1]), scale * (d2 - b[j0 + 2]), scale * (d3 - b[j0 + 3]), g, d)
+                j0 += rows
             }
-            j0 += rows
+            return
         }
+        // Software pipeline over blocks of 4 rows: one sweep computes the residuals of block
+        // b + 1 (streaming it from memory) while folding block b (still in cache) into g.
+        let full = N / 4
+        var coef = residuals4(a, x, b, scale: scale, d: d)
+        for blk in 1..<full {
+            let prev = a + (blk - 1) * 4 * d, next = a + blk * 4 * d
+            let dots = dot4Axpy4(next, prev, coef, x, g, d)
+            let o = blk * 4
+            coef = (scale * (dots.0 - b[o]), scale * (dots.1 - b[o + 1]), scale * (dots.2 - b[o + 2]), scale * (dots.3 - b[o + 3]))
+        }
+        let last = a + (full - 1) * 4 * d
+        axpy4(last, last + d, last + 2 * d, last + 3 * d, coef.0, coef.1, coef.2, coef.3, g, d)
+        // Leftover rows (N not a multiple of 4).
+        for j in (full * 4)..<N {
+            let row = a + j * d
+            let r = scale * (S.dot(n: d, x: row, y: x) - b[j])
+            S.axpy(n: d, alpha: r, x: row, y: g)
+        }
+    }
+
+    @inlinable @inline(__always)
+    static func residuals4<S: TensorScalar>(_ a: UnsafePointer<S>, _ x: UnsafePointer<S>, _ b: UnsafePointer<S>, scale: S, d: Int) -> (S, S, S, S) {
+        let t = dot4(a, a + d, a + 2 * d, a + 3 * d, x, d)
+        return (scale * (t.0 - b[0]), scale * (t.1 - b[1]), scale * (t.2 - b[2]), scale * (t.3 - b[3]))
+    }
+
+    /// One sweep: returns the four dots `next_k · x` and performs `g += Σ_k c_k prev_k`.
+    @inlinable @inline(__always)
+    static func dot4Axpy4<S: TensorScalar>(
+        _ next: UnsafePointer<S>, _ prev: UnsafePointer<S>, _ c: (S, S, S, S),
+        _ x: UnsafePointer<S>, _ g: UnsafeMutablePointer<S>, _ d: Int
+    ) -> (S, S, S, S) {
+        typealias V = SIMD8<S>
+        let w = MemoryLayout<S>.stride
+        let n0 = UnsafeRawPointer(next), n1 = n0 + d * w, n2 = n1 + d * w, n3 = n2 + d * w
+        let p0 = UnsafeRawPointer(prev), p1 = p0 + d * w, p2 = p1 + d * w, p3 = p2 + d * w
+        let rx = UnsafeRawPointer(x), rg = UnsafeMutableRawPointer(g)
+        let v0 = V(repeating: c.0), v1 = V(repeating: c.1), v2 = V(repeating: c.2), v3 = V(repeating: c.3)
+        var s0 = V(), s1 = V(), s2 = V(), s3 = V()
+        var j = 0
+        while j + 8 <= d {
+            let o = j * w
+            let xv = rx.loadUnaligned(fromByteOffset: o, as: V.self)
+            s0 += n0.loadUnaligned(fromByteOffset: o, as: V.self) * xv
+            s1 += n1.loadUnaligned(fromByteOffset: o, as: V.self) * xv
+            s2 += n2.loadUnaligned(fromByteOffset: o, as: V.self) * xv
+            s3 += n3.loadUnaligned(fromByteOffset: o, as: V.self) * xv
+            var acc = rg.loadUnaligned(fromByteOffset: o, as: V.self)
+            acc += p0.loadUnaligned(fromByteOffset: o, as: V.self) * v0
+            acc += p1.loadUnaligned(fromByteOffset: o, as: V.self) * v1
+            acc += p2.loadUnaligned(fromByteOffset: o, as: V.self) * v2
+            acc += p3.loadUnaligned(fromByteOffset: o, as: V.self) * v3
+            rg.storeBytes(of: acc, toByteOffset: o, as: V.self)
+            j += 8
+        }
+        var d0 = s0.sum(), d1 = s1.sum(), d2 = s2.sum(), d3 = s3.sum()
+        let nn = next, pp = prev
+        while j < d {
+            d0 += nn[j] * x[j]; d1 += nn[d + j] * x[j]; d2 += nn[2 * d + j] * x[j]; d3 += nn[3 * d + j] * x[j]
+            g[j] += c.0 * pp[j] + c.1 * pp[d + j] + c.2 * pp[2 * d + j] + c.3 * pp[3 * d + j]
+            j += 1
+        }
+        return (d0, d1, d2, d3)
     }
 
     /// Four dot products `a_k · x` in one sweep over `x`.

@@ -45,7 +45,20 @@ final class FloatPrecisionTests: XCTestCase {
         eval("sum axis", [a[0]]) { $0[0].sum(axis: 1) }
         eval("max axis", [a[0]]) { $0[0].max(axis: 0) }
         eval("norm", [a[0]]) { $0[0].norm() }
+        eval("square", [a[0]]) { square($0[0]) }
+        eval("sign·x", away) { sign($0[0]) * $0[0] }
+        eval("maximum", [a[0], a[1]]) { maximum($0[0], $0[1]) }
+        eval("scalar ops", [a[0].map { $0 + 3 }]) { ((2 - $0[0]) * 0.5 + 1) / 3 + 2 / $0[0] }
+        eval("mean", [a[0]]) { $0[0].mean() }
+        eval("mean axis keep", [a[0]]) { $0[0].mean(axis: 0, keepingDims: true) }
+        eval("squaredNorm", [a[0]]) { $0[0].squaredNorm() }
+        eval("softThreshold broadcast", [away[0], a[2].map { Swift.abs($0) * 0.1 }]) { softThreshold($0[0], $0[1]) }
+        eval("reshape/transpose", [a[0]]) { $0[0].reshaped([5, 6]).transposed() }
+        eval("rows/columns", [a[0]]) { $0[0].rows(1..<4).columns(2..<5) }
+        eval("stack", [a[0], a[1]]) { Variable.stack([$0[0], $0[1]], axis: 1) }
         let m: [Tensor<S>] = inputs([[6, 4], [4, 3], [3], [2, 6, 4]], seed: 20)
+        eval("matmul AᵀBᵀ", [m[0], a[0]]) { matmul($0[0], $0[1].transposed(), transposeA: true, transposeB: true) }
+        eval("batched matmul Aᵀ", [m[3], m[3]]) { matmul($0[0], $0[1], transposeA: true) }
         eval("matmul", [m[0], m[1]]) { matmul($0[0], $0[1]) }
         eval("batched matmul", [m[3], m[1]]) { matmul($0[0], $0[1]) }
         eval("matvec", [m[0], m[1].rows(0..<1).reshaped([-1]).rows(0..<3).cast(to: S.self)].map { $0 }) { v in
