@@ -41,9 +41,13 @@ let package = Package(
             name: "L2ODecentralized", dependencies: ["L2OCore", "L2OOptimizees", "L2OOptimizers"],
             swiftSettings: fast),
         .target(
+            name: "L2OMeta", dependencies: ["L2OCore", "L2ONN", "L2OOptimizees", "L2OOptimizers", "L2ODecentralized"],
+            swiftSettings: fast),
+        .target(
             name: "L2O",
             dependencies: [
                 "L2OCore", "L2ONN", "L2OCheckpoint", "L2OData", "L2OOptimizees", "L2OOptimizers", "L2ODecentralized",
+                "L2OMeta",
             ],
             swiftSettings: fast),
         .executableTarget(
@@ -57,5 +61,6 @@ let package = Package(
         .testTarget(name: "L2OOptimizeesTests", dependencies: ["L2OOptimizees", "L2OCheckpoint"]),
         .testTarget(name: "L2OOptimizersTests", dependencies: ["L2OOptimizers", "L2OCheckpoint"]),
         .testTarget(name: "L2ODecentralizedTests", dependencies: ["L2ODecentralized"]),
+        .testTarget(name: "L2OMetaTests", dependencies: ["L2OMeta"]),
     ]
 )

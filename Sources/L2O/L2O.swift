@@ -6,3 +6,4 @@
 @_exported import L2OOptimizees
 @_exported import L2OOptimizers
 @_exported import L2ODecentralized
+@_exported import L2OMeta
