@@ -57,3 +57,24 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(formatNumber(.nan), "—")
     }
 }
+
+final class ProgressBarTests: XCTestCase {
+    func testRenderShowsCountsRateAndETA() {
+        let s = ProgressBar.render(label: "eval", done: 25, total: 100, elapsed: 10, fields: [("gap", "1e-3")], width: 8)
+        XCTAssertEqual(s, "eval [██······] 25/100  25% 10.0s elapsed, ETA 30.0s  gap 1e-3")
+        XCTAssertEqual(ProgressBar.formatDuration(3725), "1h02m")
+        XCTAssertEqual(ProgressBar.formatDuration(185), "3m05s")
+    }
+
+    func testThrottlingDrawsFirstAndLast() {
+        var t = Date(timeIntervalSince1970: 0)
+        var lines = [String]()
+        let bar = ProgressBar(total: 10, label: "x", minimumInterval: 1, clock: { t }) { lines.append($0) }
+        for k in 1...10 {
+            t = t.addingTimeInterval(0.1)
+            bar.update(k)
+        }
+        XCTAssertEqual(lines.count, 2)  // first update, then the final one (0.9 s < 1 s in between)
+        XCTAssertTrue(lines.last!.contains("10/10"))
+    }
+}
