@@ -1,0 +1,46 @@
+import L2OCore
+
+/// What a decentralized method asks of a node-sharded composite problem
+/// `min_x (1/n) Σ_i f_i(x) + r(x)`, with node `i` holding `f_i` and its own copy `x_i`
+/// (row `i` of the node matrix `X ∈ R^{n×d}`).
+public struct NodeOracles<Scalar: TensorScalar> {
+    public let nodeCount: Int
+    public let dimension: Int
+    /// `G` with rows `∇f_i(x_i)` for a node matrix `X`.
+    public let gradients: (Tensor<Scalar>) -> Tensor<Scalar>
+    /// Row-wise `prox_{t·r}(V)`.
+    public let prox: (Tensor<Scalar>, Scalar) -> Tensor<Scalar>
+
+    public init(nodeCount: Int, dimension: Int, gradients: @escaping (Tensor<Scalar>) -> Tensor<Scalar>,
+                prox: @escaping (Tensor<Scalar>, Scalar) -> Tensor<Scalar>) {
+        self.nodeCount = nodeCount
+        self.dimension = dimension
+        self.gradients = gradients
+        self.prox = prox
+    }
+
+    /// `prox` of `λ‖·‖₁` (soft-thresholding at `t·λ`).
+    public static func l1Prox(_ lambda: Scalar) -> (Tensor<Scalar>, Scalar) -> Tensor<Scalar> {
+        { v, t in softThreshold(v, t * lambda) }
+    }
+}
+
+/// A handcrafted decentralized method: its state is a value, so runs can be checkpointed,
+/// copied and resumed.
+public protocol DecentralizedMethod<Scalar> {
+    associatedtype Scalar: TensorScalar
+    associatedtype State
+
+    /// Short name used in tables and on the command line (e.g. `prox-ed`).
+    var name: String { get }
+    /// The step size γ.
+    var stepSize: Scalar { get set }
+    /// The initial state (all iterates zero unless the method says otherwise).
+    func makeState(_ problem: NodeOracles<Scalar>, mixing: MixingMatrix<Scalar>) -> State
+    /// One iteration.
+    func step(_ state: inout State, _ problem: NodeOracles<Scalar>, mixing: MixingMatrix<Scalar>)
+    /// The node matrix at which the objective and consensus are read.
+    func iterate(_ state: State) -> Tensor<Scalar>
+    /// The state as named tensors (for checkpoints).
+    func stateTensors(_ state: State) -> [(name: String, tensor: Tensor<Scalar>)]
+}
