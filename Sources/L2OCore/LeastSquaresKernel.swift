@@ -9,17 +9,20 @@ public enum LeastSquares {
     /// Rows per cache block (chosen so that a block of a 30,000-wide Float `A` stays in L2).
     public static let rowsPerBlock = 4
 
-    /// How the per-block products are computed.
+    /// How the per-block products are computed. Both stream `A` once; `l2o bench lasso-grad`
+    /// times them rep by rep side by side (see docs/performance.md): OpenBLAS's AVX-512 gemv
+    /// kernels measured faster, so `.blas` is the default.
     public enum Implementation: String, CaseIterable, Sendable {
-        /// Hand-vectorized block kernel: 4 row dots in one sweep, then one fused 4-row axpy.
-        case fused
-        /// Two OpenBLAS gemv calls per block (reference implementation).
+        /// Two OpenBLAS gemv calls per 4-row block (the second one hits the cache).
         case blas
+        /// Hand-vectorized pipeline: one sweep computes the next block's dots while folding the
+        /// previous block into `g`.
+        case fused
     }
 
     @inlinable
     public static func gradient<S: TensorScalar>(
-        a: Tensor<S>, x: Tensor<S>, b: Tensor<S>, scale: S, implementation: Implementation = .fused
+        a: Tensor<S>, x: Tensor<S>, b: Tensor<S>, scale: S, implementation: Implementation = .blas
     ) -> Tensor<S> {
         precondition(a.rank == 3, "LeastSquares.gradient: A must be [n, N, d], got \(a.shape)")
         let n = a.shape[0], N = a.shape[1], d = a.shape[2]

@@ -141,16 +141,24 @@ enum Benchmarks {
             }
         }
         let x = Tensor<Float>.normal([n, d], seed: 3), b = Tensor<Float>.normal([n, N], seed: 4)
-        var out = [JSONLine]()
-        var reference: Tensor<Float>?
-        for impl in LeastSquares.Implementation.allCases {
-            var g = Tensor<Float>.zeros([n, d])
-            let ms = Timing.median(reps: s.reps ?? 10, warmup: s.warmup) {
-                g = LeastSquares.gradient(a: a, x: x, b: b, scale: 1 / Float(N), implementation: impl)
+        // The implementations alternate rep by rep, so both see the same machine noise.
+        let impls = LeastSquares.Implementation.allCases
+        var times = [[Double]](repeating: [], count: impls.count)
+        var results = [Tensor<Float>?](repeating: nil, count: impls.count)
+        for rep in 0..<(s.warmup + (s.reps ?? 15)) {
+            for (k, impl) in impls.enumerated() {
+                let t0 = Timing.now()
+                let g = LeastSquares.gradient(a: a, x: x, b: b, scale: 1 / Float(N), implementation: impl)
+                let dt = Timing.now() - t0
+                if rep >= s.warmup { times[k].append(dt) }
+                results[k] = g
             }
-            precondition(g.isFinite)
-            if let reference { precondition(g.isClose(to: reference, rtol: 1e-3, atol: 1e-3), "lasso-grad: implementations disagree") }
-            reference = g
+        }
+        for r in results { precondition(r!.isFinite && r!.isClose(to: results[0]!, rtol: 1e-3, atol: 1e-3), "lasso-grad: implementations disagree") }
+        var out = [JSONLine]()
+        for (k, impl) in impls.enumerated() {
+            let t = times[k].sorted()
+            let ms = t.count % 2 == 1 ? t[t.count / 2] : 0.5 * (t[t.count / 2 - 1] + t[t.count / 2])
             var j = JSONLine("lasso-grad")
             j.add("n", n); j.add("N", N); j.add("d", d)
             j.add("scalar", "float32")
