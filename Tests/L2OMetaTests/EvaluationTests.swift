@@ -77,3 +77,27 @@ final class EvaluationTests: XCTestCase {
         XCTAssertEqual(svg.components(separatedBy: "<polygon").count - 1, 3)  // one band per method
     }
 }
+
+final class StepSizeTunerTests: XCTestCase {
+    func testPicksTheFastestStableStepAndRejectsUnstableOnes() throws {
+        // Quadratic instances (unit curvature): gradient descent parts are stable for γ < 2 and
+        // fastest near γ = 1; the grid spans unstable values above 2.
+        let w = try MixingMatrix<Double>(topology: try .ring(5), rule: .uniform)
+        let tuner = StepSizeTuner(low: 0.05, high: 8, count: 12, iterations: 400, tolerance: 1e-10)
+        let res = try tuner.tune({ ProxED(stepSize: $0) }, on: [quadraticInstance(seed: 1), quadraticInstance(seed: 2)], mixing: w)
+        XCTAssertEqual(res.method, "prox-ed")
+        XCTAssertEqual(res.candidates.count, 12)
+        XCTAssertTrue(res.candidates.filter { $0.stepSize > 4 }.allSatisfy { !$0.stable })
+        let best = try XCTUnwrap(res.candidates.first { $0.stepSize == res.best })
+        XCTAssertTrue(best.stable)
+        XCTAssertTrue(res.candidates.filter(\.stable).allSatisfy { $0.medianIterations >= best.medianIterations })
+        XCTAssertGreaterThan(res.best, 0.3)
+        XCTAssertLessThan(res.best, 2)
+    }
+
+    func testAllUnstableGridThrows() throws {
+        let w = try MixingMatrix<Double>(topology: try .ring(5), rule: .uniform)
+        let tuner = StepSizeTuner(low: 5, high: 10, count: 3, iterations: 200)
+        XCTAssertThrowsError(try tuner.tune({ ProxDGD(stepSize: $0) }, on: [quadraticInstance()], mixing: w))
+    }
+}
