@@ -27,6 +27,10 @@ public struct ProxDGD<Scalar: TensorScalar>: DecentralizedMethod {
     }
     public func iterate(_ s: State) -> Tensor<Scalar> { s.x }
     public func stateTensors(_ s: State) -> [(name: String, tensor: Tensor<Scalar>)] { [("x", s.x)] }
+    public func iterationCount(_ s: State) -> Int { s.iteration }
+    public func restoreState(_ t: [String: Tensor<Scalar>], iteration k: Int, _ p: NodeOracles<Scalar>) throws -> State {
+        State(x: try stateTensor(t, "x", p), iteration: k)
+    }
 }
 
 /// PG-EXTRA (x⁰ = 0): `z^{k+1} = W x^k − γ g(x^k)`; `z̃¹ = z¹` and for k > 0
@@ -63,6 +67,10 @@ public struct PGExtra<Scalar: TensorScalar>: DecentralizedMethod {
     public func stateTensors(_ s: State) -> [(name: String, tensor: Tensor<Scalar>)] {
         [("x", s.x), ("x_prev", s.xPrev), ("g_prev", s.gPrev), ("z_tilde", s.zTilde)]
     }
+    public func iterationCount(_ s: State) -> Int { s.iteration }
+    public func restoreState(_ t: [String: Tensor<Scalar>], iteration k: Int, _ p: NodeOracles<Scalar>) throws -> State {
+        State(x: try stateTensor(t, "x", p), xPrev: try stateTensor(t, "x_prev", p), gPrev: try stateTensor(t, "g_prev", p), zTilde: try stateTensor(t, "z_tilde", p), iteration: k)
+    }
 }
 
 /// Prox-ED (Exact Diffusion / NIDS; x⁰ = ỹ⁰ = z⁰ = 0): `z^{k+1} = x^k − γ g(x^k)`;
@@ -90,6 +98,10 @@ public struct ProxED<Scalar: TensorScalar>: DecentralizedMethod {
     }
     public func iterate(_ s: State) -> Tensor<Scalar> { s.x }
     public func stateTensors(_ s: State) -> [(name: String, tensor: Tensor<Scalar>)] { [("x", s.x), ("z", s.z), ("y_tilde", s.yTilde)] }
+    public func iterationCount(_ s: State) -> Int { s.iteration }
+    public func restoreState(_ t: [String: Tensor<Scalar>], iteration k: Int, _ p: NodeOracles<Scalar>) throws -> State {
+        State(x: try stateTensor(t, "x", p), z: try stateTensor(t, "z", p), yTilde: try stateTensor(t, "y_tilde", p), iteration: k)
+    }
 }
 
 /// Prox-ATC: `ψ^{k+1} = p^k − γ g(p^k)`; `φ = 2x^k − W(x^k − ψ^{k+1} + ψ^k)`; `x^{k+1} = W φ`;
@@ -118,6 +130,10 @@ public struct ProxATC<Scalar: TensorScalar>: DecentralizedMethod {
     }
     public func iterate(_ s: State) -> Tensor<Scalar> { s.p }
     public func stateTensors(_ s: State) -> [(name: String, tensor: Tensor<Scalar>)] { [("x", s.x), ("p", s.p), ("psi", s.psi)] }
+    public func iterationCount(_ s: State) -> Int { s.iteration }
+    public func restoreState(_ t: [String: Tensor<Scalar>], iteration k: Int, _ p: NodeOracles<Scalar>) throws -> State {
+        State(x: try stateTensor(t, "x", p), p: try stateTensor(t, "p", p), psi: try stateTensor(t, "psi", p), iteration: k)
+    }
 }
 
 /// DAPG (decentralized accelerated proximal gradient with gradient tracking), momentum β = 0.6:
@@ -155,6 +171,10 @@ public struct DAPG<Scalar: TensorScalar>: DecentralizedMethod {
     }
     public func iterate(_ s: State) -> Tensor<Scalar> { s.x }
     public func stateTensors(_ s: State) -> [(name: String, tensor: Tensor<Scalar>)] { [("x", s.x), ("y", s.y), ("s", s.s), ("g_y", s.gy)] }
+    public func iterationCount(_ s: State) -> Int { s.iteration }
+    public func restoreState(_ t: [String: Tensor<Scalar>], iteration k: Int, _ p: NodeOracles<Scalar>) throws -> State {
+        State(x: try stateTensor(t, "x", p), y: try stateTensor(t, "y", p), s: try stateTensor(t, "s", p), gy: try stateTensor(t, "g_y", p), iteration: k)
+    }
 }
 
 /// ODAPG with τ = 0.2: `x⁺ = τ z + (1−τ) y`; `s⁺ = W(s + g(x⁺) − g(x))`;
@@ -193,5 +213,9 @@ public struct ODAPG<Scalar: TensorScalar>: DecentralizedMethod {
     public func iterate(_ s: State) -> Tensor<Scalar> { s.y }
     public func stateTensors(_ s: State) -> [(name: String, tensor: Tensor<Scalar>)] {
         [("x", s.x), ("y", s.y), ("z", s.z), ("s", s.s), ("g_x", s.gx)]
+    }
+    public func iterationCount(_ s: State) -> Int { s.iteration }
+    public func restoreState(_ t: [String: Tensor<Scalar>], iteration k: Int, _ p: NodeOracles<Scalar>) throws -> State {
+        State(x: try stateTensor(t, "x", p), y: try stateTensor(t, "y", p), z: try stateTensor(t, "z", p), s: try stateTensor(t, "s", p), gx: try stateTensor(t, "g_x", p), iteration: k)
     }
 }

@@ -43,4 +43,31 @@ public protocol DecentralizedMethod<Scalar> {
     func iterate(_ state: State) -> Tensor<Scalar>
     /// The state as named tensors (for checkpoints).
     func stateTensors(_ state: State) -> [(name: String, tensor: Tensor<Scalar>)]
+    /// Iterations taken so far.
+    func iterationCount(_ state: State) -> Int
+    /// Rebuilds a state from `stateTensors` output and the iteration count (resume).
+    func restoreState(_ tensors: [String: Tensor<Scalar>], iteration: Int, _ problem: NodeOracles<Scalar>) throws -> State
+}
+
+/// Errors restoring a method's state.
+public enum MethodStateError: Error, CustomStringConvertible, Equatable {
+    case missing(method: String, name: String)
+    case shape(method: String, name: String, expected: [Int], actual: [Int])
+    public var description: String {
+        switch self {
+        case .missing(let m, let n): return "\(m) state: tensor '\(n)' is missing"
+        case .shape(let m, let n, let e, let a): return "\(m) state: tensor '\(n)' has shape \(a), expected \(e)"
+        }
+    }
+}
+
+extension DecentralizedMethod {
+    /// A named state tensor of shape `[n, d]`, validated.
+    func stateTensor(_ t: [String: Tensor<Scalar>], _ name: String, _ p: NodeOracles<Scalar>) throws -> Tensor<Scalar> {
+        guard let v = t[name] else { throw MethodStateError.missing(method: self.name, name: name) }
+        guard v.shape == [p.nodeCount, p.dimension] else {
+            throw MethodStateError.shape(method: self.name, name: name, expected: [p.nodeCount, p.dimension], actual: v.shape)
+        }
+        return v
+    }
 }

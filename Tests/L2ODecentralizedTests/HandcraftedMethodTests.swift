@@ -176,3 +176,71 @@ final class HandcraftedMethodTests: XCTestCase {
         XCTAssertLessThan((x - xbar).squaredNorm() / Double(problem.n), 1e-24)
     }
 }
+
+final class DecentralizedADMMTests: XCTestCase {
+    func testFirstIteratesMatchDenseReferenceAndConverge() throws {
+        let problem = SmallLasso()
+        let topo = try Topology.star(4)
+        let w = try MixingMatrix<Double>(topology: topo, rule: .metropolisHastings)
+        let gamma = 0.05
+        let m = DecentralizedADMM<Double>(stepSize: gamma)
+        // Dense reference with the unit-weight Laplacian matrix.
+        var lap = Tensor<Double>.zeros([4, 4])
+        for e in topo.edges { lap[e.i, e.j] = -1; lap[e.j, e.i] = -1; lap[e.i, e.i] += 1; lap[e.j, e.j] += 1 }
+        let c = (1.0 / (4 * 3)) / gamma, rho = 1 / gamma
+        var x = Tensor<Double>.zeros([4, problem.d]), alpha = x
+        var s = m.makeState(problem.oracles, mixing: w)
+        for k in 0..<5 {
+            let g = problem.oracles.gradients(x)
+            var xn = x
+            for i in 0..<4 {
+                let deg = Double(topo.degree(i)), a = 2 * c * deg + rho
+                let xi = x.rows(i..<(i + 1)), li = matmul(lap, x).rows(i..<(i + 1))
+                let v = (xi * (2 * deg * c + rho) - li * c - g.rows(i..<(i + 1)) - alpha.rows(i..<(i + 1))) / a
+                xn.scalars.replaceSubrange((i * problem.d)..<((i + 1) * problem.d), with: softThreshold(v, problem.lambda / a).scalars)
+            }
+            alpha = alpha + matmul(lap, xn) * c
+            x = xn
+            m.step(&s, problem.oracles, mixing: w)
+            XCTAssertLessThan(s.x.maxAbsDifference(x), 1e-13, "iterate \(k + 1)")
+        }
+        // Convergence to the optimum on a ring.
+        let ring = try MixingMatrix<Double>(topology: try .ring(4), rule: .uniform)
+        let m2 = DecentralizedADMM<Double>(stepSize: 0.1)
+        var s2 = m2.makeState(problem.oracles, mixing: ring)
+        for _ in 0..<6000 { m2.step(&s2, problem.oracles, mixing: ring) }
+        let star = problem.optimum().value
+        XCTAssertLessThan((problem.objective(s2.x.mean(axis: 0)) - star) / star, 1e-12)
+    }
+}
+
+final class MethodStateTests: XCTestCase {
+    func check<M: DecentralizedMethod>(_ m: M, _ problem: SmallLasso, _ w: MixingMatrix<Double>) throws where M.Scalar == Double {
+        var straight = m.makeState(problem.oracles, mixing: w)
+        for _ in 0..<20 { m.step(&straight, problem.oracles, mixing: w) }
+        var first = m.makeState(problem.oracles, mixing: w)
+        for _ in 0..<9 { m.step(&first, problem.oracles, mixing: w) }
+        let saved = Dictionary(uniqueKeysWithValues: m.stateTensors(first).map { ($0.name, $0.tensor) })
+        var resumed = try m.restoreState(saved, iteration: m.iterationCount(first), problem.oracles)
+        for _ in 0..<11 { m.step(&resumed, problem.oracles, mixing: w) }
+        XCTAssertEqual(m.iterate(resumed), m.iterate(straight), "\(m.name) resumed run differs")
+        XCTAssertEqual(m.iterationCount(resumed), 20)
+        var broken = saved
+        broken[saved.keys.sorted()[0]] = Tensor.zeros([1, 1])
+        XCTAssertThrowsError(try m.restoreState(broken, iteration: 9, problem.oracles))
+        broken.removeValue(forKey: saved.keys.sorted()[0])
+        XCTAssertThrowsError(try m.restoreState(broken, iteration: 9, problem.oracles))
+    }
+
+    func testEveryMethodResumesBitForBit() throws {
+        let problem = SmallLasso()
+        let w = try MixingMatrix<Double>(topology: try .ring(4), rule: .uniform)
+        try check(ProxDGD(stepSize: 0.05), problem, w)
+        try check(PGExtra(stepSize: 0.05), problem, w)
+        try check(ProxED(stepSize: 0.05), problem, w)
+        try check(ProxATC(stepSize: 0.05), problem, w)
+        try check(DAPG(stepSize: 0.05), problem, w)
+        try check(ODAPG(stepSize: 0.05), problem, w)
+        try check(DecentralizedADMM(stepSize: 0.05), problem, w)
+    }
+}
