@@ -244,3 +244,26 @@ final class MethodStateTests: XCTestCase {
         try check(DecentralizedADMM(stepSize: 0.05), problem, w)
     }
 }
+
+final class FloatMethodTests: XCTestCase {
+    /// The same methods in Float reach the optimum to Float accuracy (robust gossip keeps the
+    /// average exact enough that nothing stalls above ~1e-6).
+    func testFloatRunsReachFloatAccuracy() throws {
+        let problem = SmallLasso()
+        let a = problem.a.cast(to: Float.self), b = problem.b.cast(to: Float.self)
+        let N = problem.N
+        let oracles = NodeOracles<Float>(nodeCount: problem.n, dimension: problem.d,
+                                         gradients: { LeastSquares.gradient(a: a, x: $0, b: b, scale: 1 / Float(N)) },
+                                         prox: NodeOracles.l1Prox(Float(problem.lambda)))
+        let w = try MixingMatrix<Float>(topology: try .ring(4), rule: .uniform)
+        let star = problem.optimum().value
+        func gap<M: DecentralizedMethod>(_ m: M) -> Double where M.Scalar == Float {
+            var s = m.makeState(oracles, mixing: w)
+            for _ in 0..<3000 { m.step(&s, oracles, mixing: w) }
+            return (problem.objective(m.iterate(s).mean(axis: 0).cast(to: Double.self)) - star) / star
+        }
+        XCTAssertLessThan(gap(ProxED(stepSize: 0.1)), 1e-5)
+        XCTAssertLessThan(gap(PGExtra(stepSize: 0.1)), 1e-5)
+        XCTAssertLessThan(gap(ProxATC(stepSize: 0.1)), 1e-5)
+    }
+}
