@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "L2OOptimizees", dependencies: ["L2OCore", "L2ONN", "L2OData"], swiftSettings: fast),
         .target(name: "L2OOptimizers", dependencies: ["L2OCore", "L2ONN"], swiftSettings: fast),
         .target(
-            name: "L2ODecentralized", dependencies: ["L2OCore", "L2OOptimizees", "L2OOptimizers"],
+            name: "L2ODecentralized", dependencies: ["L2OCore", "L2ONN", "L2OOptimizees", "L2OOptimizers"],
             swiftSettings: fast),
         .target(
             name: "L2OMeta", dependencies: ["L2OCore", "L2ONN", "L2OOptimizees", "L2OOptimizers", "L2ODecentralized"],

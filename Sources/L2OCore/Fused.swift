@@ -44,7 +44,7 @@ public func softThreshold<S>(_ v: Variable<S>, _ t: Variable<S>) -> Variable<S> 
     let out = softThreshold(vv, tv)
     return Variable.binary(v, t, out) { g, nv, nt in
         let active = vv.zipWith(tv) { Swift.abs($0) > $1 ? ($0 > 0 ? 1 : -1) : 0 }
-        let gv: Tensor<S>? = nv ? g * abs(active) : nil
+        let gv: Tensor<S>? = nv ? (g * abs(active)).sumToShape(vv.shape) : nil
         let gt: Tensor<S>? = nt ? (-(g * active)).sumToShape(tv.shape) : nil
         return (gv, gt)
     }

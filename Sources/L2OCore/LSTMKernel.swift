@@ -111,6 +111,7 @@ public func lstmCell<S>(
         t.grads[cid] = nil
         fusedBackward(dc, dh, t)
     }
+    precondition(hid == cid + 1, "lstmCell: the h' node must directly follow the c' node")
     return (Variable(hNew, tape: tape, id: hid), Variable(cNew, tape: tape, id: cid))
 }
 

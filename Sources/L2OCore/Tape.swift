@@ -14,6 +14,9 @@ public final class Tape<Scalar: TensorScalar> {
     @usableFromInline var grads: [Tensor<Scalar>?] = []
     /// When false, operations compute values only and record nothing (constant memory).
     public var isRecording = true
+    /// Incremented by `reset()`: variables recorded before a reset are stale and may not be used
+    /// as recorded inputs afterwards (their ids would name other nodes).
+    public private(set) var generation = 0
 
     public init() { Runtime.configure() }
 
@@ -42,6 +45,7 @@ public final class Tape<Scalar: TensorScalar> {
     /// parameters receive theirs in `Parameter.grad`. Intermediate gradients are freed on the way.
     public func backward(_ output: Variable<Scalar>, seed: Tensor<Scalar>? = nil) {
         precondition(output.tape === self && output.id >= 0, "backward: the output was not recorded on this tape")
+        precondition(output.generation == generation, "backward: the output was recorded before Tape.reset()")
         let s = seed ?? Tensor(shape: output.shape, scalars: [Scalar](repeating: 1, count: output.value.count))
         precondition(s.shape == output.shape, "backward: seed shape \(s.shape) for output \(output.shape)")
         precondition(seed != nil || output.value.count == 1, "backward: output of shape \(output.shape) is not a scalar; pass a seed")
@@ -61,20 +65,20 @@ public final class Tape<Scalar: TensorScalar> {
 
     /// The accumulated gradient of a leaf created by `variable(_:)` (zeros if nothing reached it).
     public func gradient(of v: Variable<Scalar>) -> Tensor<Scalar> {
-        guard v.tape === self, v.id >= 0 else { return .zeros(v.shape) }
+        guard v.tape === self, v.id >= 0, v.generation == generation else { return .zeros(v.shape) }
         return grads[v.id] ?? .zeros(v.shape)
     }
 
     /// A differentiable leaf holding `value`.
     public func variable(_ value: Tensor<Scalar>) -> Variable<Scalar> {
-        Variable(value, tape: self, id: isRecording ? record(shape: value.shape, nil) : -1)
+        Variable(value, tape: self, id: isRecording ? record(shape: value.shape, nil) : -1, generation: generation)
     }
 
     /// A differentiable view of a parameter: gradients flowing into it are added to `p.grad`.
     public func watch(_ p: Parameter<Scalar>) -> Variable<Scalar> {
         guard isRecording else { return Variable(p.value, tape: self, id: -1) }
         let id = record(shape: p.value.shape) { g, _ in p.accumulateGrad(g) }
-        return Variable(p.value, tape: self, id: id)
+        return Variable(p.value, tape: self, id: id, generation: generation)
     }
 
     /// A constant on this tape (no gradient flows into it).
@@ -82,6 +86,7 @@ public final class Tape<Scalar: TensorScalar> {
 
     /// Drops every recorded node and gradient; parameters and their `grad` are untouched.
     public func reset() {
+        generation += 1
         pullbacks.removeAll(keepingCapacity: true)
         shapes.removeAll(keepingCapacity: true)
         grads.removeAll(keepingCapacity: true)

@@ -6,12 +6,15 @@ public struct Variable<Scalar: TensorScalar> {
     public let value: Tensor<Scalar>
     public let tape: Tape<Scalar>?
     public let id: Int
+    /// The tape's `generation` when this variable was recorded.
+    public let generation: Int
 
     @inlinable
-    public init(_ value: Tensor<Scalar>, tape: Tape<Scalar>?, id: Int) {
+    public init(_ value: Tensor<Scalar>, tape: Tape<Scalar>?, id: Int, generation: Int? = nil) {
         self.value = value
         self.tape = tape
         self.id = id
+        self.generation = generation ?? tape?.generation ?? 0
     }
     /// A constant not attached to any tape.
     @inlinable public init(constant value: Tensor<Scalar>) { self.init(value, tape: nil, id: -1) }
@@ -50,6 +53,8 @@ public struct Variable<Scalar: TensorScalar> {
     static func commonTape(_ inputs: [Variable]) -> Tape<Scalar>? {
         var tape: Tape<Scalar>?
         for v in inputs where v.id >= 0 {
+            precondition(v.generation == v.tape?.generation,
+                         "Variable: an input was recorded before Tape.reset(); call detached() on state carried across truncation windows")
             if let t = tape {
                 precondition(t === v.tape, "Variable: inputs recorded on different tapes")
             } else {
@@ -63,6 +68,8 @@ public struct Variable<Scalar: TensorScalar> {
     @inlinable
     static func unary(_ x: Variable, _ value: Tensor<Scalar>, _ pullback: @escaping (Tensor<Scalar>) -> Tensor<Scalar>) -> Variable {
         guard x.id >= 0, let tape = x.tape, tape.isRecording else { return Variable(value, tape: x.tape, id: -1) }
+        precondition(x.generation == tape.generation,
+                     "Variable: an input was recorded before Tape.reset(); call detached() on state carried across truncation windows")
         let xid = x.id
         let id = tape.record(shape: value.shape) { g, t in t.accumulate(xid, pullback(g)) }
         return Variable(value, tape: tape, id: id)

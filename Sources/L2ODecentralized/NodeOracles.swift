@@ -10,18 +10,22 @@ public struct NodeOracles<Scalar: TensorScalar> {
     public let gradients: (Tensor<Scalar>) -> Tensor<Scalar>
     /// Row-wise `prox_{t·r}(V)`.
     public let prox: (Tensor<Scalar>, Scalar) -> Tensor<Scalar>
+    /// λ when `r = λ‖·‖₁` (0 when `r = 0`); learned rules use it for their prox in a metric.
+    public let l1Weight: Scalar
 
     public init(nodeCount: Int, dimension: Int, gradients: @escaping (Tensor<Scalar>) -> Tensor<Scalar>,
-                prox: @escaping (Tensor<Scalar>, Scalar) -> Tensor<Scalar>) {
+                prox: @escaping (Tensor<Scalar>, Scalar) -> Tensor<Scalar>, l1Weight: Scalar = 0) {
         self.nodeCount = nodeCount
         self.dimension = dimension
         self.gradients = gradients
         self.prox = prox
+        self.l1Weight = l1Weight
     }
 
-    /// `prox` of `λ‖·‖₁` (soft-thresholding at `t·λ`).
-    public static func l1Prox(_ lambda: Scalar) -> (Tensor<Scalar>, Scalar) -> Tensor<Scalar> {
-        { v, t in softThreshold(v, t * lambda) }
+    /// Oracles for `r = λ‖·‖₁` (prox = soft-thresholding at `t·λ`).
+    public init(nodeCount: Int, dimension: Int, lambda: Scalar, gradients: @escaping (Tensor<Scalar>) -> Tensor<Scalar>) {
+        self.init(nodeCount: nodeCount, dimension: dimension, gradients: gradients,
+                  prox: { v, t in softThreshold(v, t * lambda) }, l1Weight: lambda)
     }
 }
 

@@ -50,7 +50,8 @@ public final class LSTMCell<Scalar: TensorScalar>: Module {
         let (h, c) = state ?? zeroState(batchSize: b, tape: x.tape)
         try requireShape(h.shape, [b, hiddenSize], "LSTMCell hidden state h")
         try requireShape(c.shape, [b, hiddenSize], "LSTMCell cell state c")
-        let ctx = context ?? .default(for: x)
+        // Parameters are watched on whichever input carries a tape (features are often constants).
+        let ctx = context ?? ForwardContext(tape: x.tape ?? h.tape ?? c.tape)
         return lstmCell(x: x, h: h, c: c, w: ctx.variable(weightIH), u: ctx.variable(weightHH), b: ctx.variable(bias))
     }
 }

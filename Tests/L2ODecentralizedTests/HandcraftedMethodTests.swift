@@ -21,9 +21,8 @@ struct SmallLasso {
 
     var oracles: NodeOracles<Double> {
         let a = a, b = b, N = N
-        return NodeOracles(nodeCount: n, dimension: d,
-                           gradients: { LeastSquares.gradient(a: a, x: $0, b: b, scale: 1 / Double(N)) },
-                           prox: NodeOracles.l1Prox(lambda))
+        return NodeOracles(nodeCount: n, dimension: d, lambda: lambda,
+                           gradients: { LeastSquares.gradient(a: a, x: $0, b: b, scale: 1 / Double(N)) })
     }
 
     /// F(x) = ‖Ax − b‖²/(2nN) + λ‖x‖₁.
@@ -252,9 +251,8 @@ final class FloatMethodTests: XCTestCase {
         let problem = SmallLasso()
         let a = problem.a.cast(to: Float.self), b = problem.b.cast(to: Float.self)
         let N = problem.N
-        let oracles = NodeOracles<Float>(nodeCount: problem.n, dimension: problem.d,
-                                         gradients: { LeastSquares.gradient(a: a, x: $0, b: b, scale: 1 / Float(N)) },
-                                         prox: NodeOracles.l1Prox(Float(problem.lambda)))
+        let oracles = NodeOracles<Float>(nodeCount: problem.n, dimension: problem.d, lambda: Float(problem.lambda),
+                                         gradients: { LeastSquares.gradient(a: a, x: $0, b: b, scale: 1 / Float(N)) })
         let w = try MixingMatrix<Float>(topology: try .ring(4), rule: .uniform)
         let star = problem.optimum().value
         func gap<M: DecentralizedMethod>(_ m: M) -> Double where M.Scalar == Float {

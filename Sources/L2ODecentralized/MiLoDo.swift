@@ -1,0 +1,169 @@
+import L2OCore
+import L2ONN
+
+/// A coordinate-wise network `φ`: LSTM cell (hidden 20) → Linear(20, 20) → ReLU →
+/// Linear(20, out) → output activation, applied to every coordinate independently (rows are
+/// coordinates, so a model trained at d = 300 runs at any d).
+public final class CoordinatewiseNet<Scalar: TensorScalar>: Module {
+    public enum Output: String, Sendable, Codable { case relu, exp }
+    public let lstm: LSTMCell<Scalar>
+    public let hidden: Linear<Scalar>
+    public let output: Linear<Scalar>
+    public let outputActivation: Output
+    public var isTraining = true
+    public var localParameters: NamedParameters<Scalar> { [] }
+    public var localBuffers: NamedBuffers<Scalar> { [] }
+    public var children: NamedChildren<Scalar> { [("lstm", lstm), ("hidden", hidden), ("output", output)] }
+
+    public init(inputs: Int, outputs: Int, hiddenSize: Int = 20, activation: Output, rng: inout RandomState) throws {
+        lstm = try LSTMCell(inputSize: inputs, hiddenSize: hiddenSize, rng: &rng)
+        hidden = try Linear(hiddenSize, hiddenSize, rng: &rng)
+        output = try Linear(hiddenSize, outputs, rng: &rng)
+        outputActivation = activation
+    }
+
+    /// `features [rows, inputs]` → `(out [rows, outputs], new LSTM state)`.
+    @inlinable
+    public func callAsFunction(_ features: Variable<Scalar>, state: (h: Variable<Scalar>, c: Variable<Scalar>), context: ForwardContext<Scalar>)
+        throws -> (out: Variable<Scalar>, state: (h: Variable<Scalar>, c: Variable<Scalar>))
+    {
+        let s = try lstm(features, state: state, context: context)
+        let z = try output(relu(try hidden(s.h, context: context)), context: context)
+        return (outputActivation == .relu ? relu(z) : exp(z), s)
+    }
+}
+
+/// MiLoDo's learnable modules of one node: `φ_M` (2 inputs `[g, y]`, 1 output, ReLU),
+/// `φ_S` and `φ_U` (one input and one output per neighbour; exp and ReLU outputs).
+public final class MiLoDoNode<Scalar: TensorScalar>: Module {
+    public let m: CoordinatewiseNet<Scalar>
+    public let s: CoordinatewiseNet<Scalar>
+    public let u: CoordinatewiseNet<Scalar>
+    public var isTraining = true
+    public var localParameters: NamedParameters<Scalar> { [] }
+    public var localBuffers: NamedBuffers<Scalar> { [] }
+    public var children: NamedChildren<Scalar> { [("M", m), ("S", s), ("U", u)] }
+
+    init(degree: Int, hiddenSize: Int, rng: inout RandomState) throws {
+        m = try CoordinatewiseNet(inputs: 2, outputs: 1, hiddenSize: hiddenSize, activation: .relu, rng: &rng)
+        s = try CoordinatewiseNet(inputs: degree, outputs: degree, hiddenSize: hiddenSize, activation: .exp, rng: &rng)
+        u = try CoordinatewiseNet(inputs: degree, outputs: degree, hiddenSize: hiddenSize, activation: .relu, rng: &rng)
+    }
+}
+
+/// The MiLoDo learned decentralized optimizer (SPEC §1.4): per node `i` and iteration `k`
+/// ```
+/// p_i    = φ_M,i(∇f_i(x_i), y_i)                     ≥ 0
+/// z_i⁺   = soft(x_i − p_i ⊙ (∇f_i(x_i) + y_i), λ p_i)
+/// Δ_ij   = z_i⁺ − z_j⁺
+/// p_ij,1 = (φ_S,i(Δ)_j + φ_S,j(Δ)_i) / 2              > 0 (symmetric: keeps Σ_i y_i = 0)
+/// y_i⁺   = y_i + Σ_j p_ij,1 ⊙ Δ_ij
+/// x_i⁺   = z_i⁺ − Σ_j φ_U,i(Δ)_j ⊙ Δ_ij
+/// ```
+/// Its parameters θ are the modules of every node (`nodes.3.M.lstm.weight_ih`, …); a
+/// `MiLoDoOptimizer` built from them runs through the same evaluation runner as the baselines.
+public final class MiLoDoModel<Scalar: TensorScalar>: Module {
+    public let topology: Topology
+    public let hiddenSize: Int
+    public let nodes: [MiLoDoNode<Scalar>]
+    public var isTraining = true
+    public var localParameters: NamedParameters<Scalar> { [] }
+    public var localBuffers: NamedBuffers<Scalar> { [] }
+    public var children: NamedChildren<Scalar> { nodes.enumerated().map { ("nodes.\($0.offset)", $0.element) } }
+
+    public init(topology: Topology, hiddenSize: Int = 20, rng: inout RandomState) throws {
+        self.topology = topology
+        self.hiddenSize = hiddenSize
+        var ns = [MiLoDoNode<Scalar>]()
+        for i in 0..<topology.nodeCount { ns.append(try MiLoDoNode(degree: topology.degree(i), hiddenSize: hiddenSize, rng: &rng)) }
+        nodes = ns
+    }
+
+    /// The special initialization: output weights `N(0, outputStd²)` and biases that make the rule
+    /// start at Exact Diffusion's constants `p = γ₀`, `p_ij,1 = w_ij/(2γ₀)`, `p_ij,2 = w_ij/2`.
+    public func specialInitialize(gamma0: Scalar, mixing: MixingMatrix<Scalar>, outputStd: Scalar = 0.001, rng: inout RandomState) {
+        for (i, node) in nodes.enumerated() {
+            let nb = topology.neighbors[i]
+            for net in [node.m, node.s, node.u] {
+                net.output.weight.value = .normal(net.output.weight.shape, std: outputStd, rng: &rng)
+            }
+            node.m.output.bias?.value = Tensor([gamma0])
+            node.s.output.bias?.value = Tensor(nb.map { Scalar.log(Scalar(mixing.weight(i, $0)) / (2 * gamma0)) })
+            node.u.output.bias?.value = Tensor(nb.map { Scalar(mixing.weight(i, $0)) / 2 })
+        }
+    }
+
+    /// The rule's state: iterates and every module's LSTM state, per node.
+    public struct State {
+        public var x: [Variable<Scalar>]  // [B, d] per node
+        public var y: [Variable<Scalar>]
+        public var lstm: [[(h: Variable<Scalar>, c: Variable<Scalar>)]]  // node → [M, S, U], each [B·d, H]
+
+        /// The same state cut from the graph (between truncation windows).
+        public func detached() -> State {
+            State(x: x.map { $0.detached() }, y: y.map { $0.detached() },
+                  lstm: lstm.map { $0.map { ($0.h.detached(), $0.c.detached()) } })
+        }
+    }
+
+    /// x⁰ = y⁰ = 0 and LSTM states drawn N(0, 1) from `rng`, for a batch of `batch` problems of dimension `d`.
+    public func initialState(batch: Int, dimension d: Int, tape: Tape<Scalar>?, rng: inout RandomState) -> State {
+        let n = topology.nodeCount
+        let zero = Variable(Tensor<Scalar>.zeros([batch, d]), tape: tape, id: -1)
+        var lstm = [[(h: Variable<Scalar>, c: Variable<Scalar>)]]()
+        for _ in 0..<n {
+            var per = [(h: Variable<Scalar>, c: Variable<Scalar>)]()
+            for _ in 0..<3 {
+                per.append((Variable(.normal([batch * d, hiddenSize], rng: &rng), tape: tape, id: -1),
+                            Variable(.normal([batch * d, hiddenSize], rng: &rng), tape: tape, id: -1)))
+            }
+            lstm.append(per)
+        }
+        return State(x: Array(repeating: zero, count: n), y: Array(repeating: zero, count: n), lstm: lstm)
+    }
+
+    /// One iteration for every node. `gradients` maps the node iterates `x_i [B, d]` to
+    /// `∇f_i(x_i) [B, d]` (on the tape when meta-training differentiates through them).
+    public func step(_ st: State, lambda: Scalar, context: ForwardContext<Scalar>,
+                     gradients: ([Variable<Scalar>]) -> [Variable<Scalar>]) throws -> State {
+        let n = topology.nodeCount
+        let g = gradients(st.x)
+        let shape = st.x[0].shape
+        let rows = shape.reduce(1, *)
+        func col(_ v: Variable<Scalar>) -> Variable<Scalar> { v.reshaped([rows, 1]) }
+        var z = [Variable<Scalar>](), lstm = st.lstm
+        for i in 0..<n {
+            let feat = Variable.concat([col(g[i]), col(st.y[i])], axis: 1)
+            let (p, sM) = try nodes[i].m(feat, state: st.lstm[i][0], context: context)
+            lstm[i][0] = sM
+            let pp = p.reshaped(shape)
+            z.append(softThreshold(st.x[i] - pp * (g[i] + st.y[i]), pp * lambda))
+        }
+        var deltas = [[Variable<Scalar>]](), sOut = [Variable<Scalar>](), uOut = [Variable<Scalar>]()
+        for i in 0..<n {
+            let d = topology.neighbors[i].map { z[i] - z[$0] }
+            deltas.append(d)
+            let feat = Variable.concat(d.map(col), axis: 1)
+            let (ps, sS) = try nodes[i].s(feat, state: st.lstm[i][1], context: context)
+            let (pu, sU) = try nodes[i].u(feat, state: st.lstm[i][2], context: context)
+            lstm[i][1] = sS
+            lstm[i][2] = sU
+            sOut.append(ps)
+            uOut.append(pu)
+        }
+        var x = [Variable<Scalar>](), y = [Variable<Scalar>]()
+        for i in 0..<n {
+            var ySum = st.y[i], xNew = z[i]
+            for (k, j) in topology.neighbors[i].enumerated() {
+                let back = topology.neighbors[j].firstIndex(of: i)!
+                let p1 = (sOut[i].columns(k..<(k + 1)) + sOut[j].columns(back..<(back + 1))) * 0.5
+                let p2 = uOut[i].columns(k..<(k + 1))
+                ySum = ySum + p1.reshaped(shape) * deltas[i][k]
+                xNew = xNew - p2.reshaped(shape) * deltas[i][k]
+            }
+            x.append(xNew)
+            y.append(ySum)
+        }
+        return State(x: x, y: y, lstm: lstm)
+    }
+}
