@@ -36,7 +36,8 @@ public enum HDF5File {
                 throw CheckpointError.unreadable(file: file, detail: stack)
             }
             let handle = HDF5Handle(id, closer: H5Fclose)
-            return try HDF5Reader(context: context).readRoot(of: handle.id)
+            // Keep the file open until the whole tree is read (its handle closes on release).
+            return try withExtendedLifetime(handle) { try HDF5Reader(context: context).readRoot(of: handle.id) }
         }
     }
 

@@ -17,7 +17,7 @@ struct HDF5Reader {
     /// Reads the open file `file` from its root group.
     func readRoot(of file: hid_t) throws -> HDF5Group {
         let root = try context.handle(H5Gopen2(file, "/", l2o_H5P_DEFAULT()), closer: H5Gclose, "open group", "/")
-        return try readGroup(root.id, path: "/", depth: 0)
+        return try withExtendedLifetime(root) { try readGroup(root.id, path: "/", depth: 0) }
     }
 
     private func readGroup(_ id: hid_t, path: String, depth: Int) throws -> HDF5Group {
@@ -32,9 +32,9 @@ struct HDF5Reader {
             let object = try context.handle(H5Oopen(id, name, l2o_H5P_DEFAULT()), closer: H5Oclose, "open object", childPath)
             switch H5Iget_type(object.id) {
             case H5I_GROUP:
-                group.children[name] = .group(try readGroup(object.id, path: childPath, depth: depth + 1))
+                group.children[name] = .group(try withExtendedLifetime(object) { try readGroup(object.id, path: childPath, depth: depth + 1) })
             case H5I_DATASET:
-                group.children[name] = .dataset(try readDataset(object.id, path: childPath))
+                group.children[name] = .dataset(try withExtendedLifetime(object) { try readDataset(object.id, path: childPath) })
             default:
                 continue  // committed datatypes and other objects carry no data for us
             }

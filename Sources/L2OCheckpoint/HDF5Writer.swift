@@ -41,7 +41,7 @@ struct HDF5Writer {
                 let g = try context.handle(
                     H5Gcreate2(location, name, l2o_H5P_DEFAULT(), l2o_H5P_DEFAULT(), l2o_H5P_DEFAULT()),
                     closer: H5Gclose, "create group", childPath)
-                try writeContents(of: child, into: g.id, path: childPath)
+                try withExtendedLifetime(g) { try writeContents(of: child, into: g.id, path: childPath) }
             case .dataset(let dataset):
                 try writeDataset(dataset, named: name, into: location, path: childPath)
             }
