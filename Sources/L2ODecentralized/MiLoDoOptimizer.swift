@@ -1,0 +1,83 @@
+import L2OCore
+import L2ONN
+
+/// A decentralized optimizer made from MiLoDo parameters θ (a `MiLoDoModel`), usable wherever a
+/// handcrafted method is: it runs without a tape (constant memory), on any dimension `d`, in the
+/// model's scalar type. The topology must be the model's (each node has its own modules).
+public struct MiLoDoOptimizer<Scalar: TensorScalar>: DecentralizedMethod {
+    public let model: MiLoDoModel<Scalar>
+    /// Seed of the random initial LSTM states.
+    public var seed: UInt64
+    /// Not used by the learned rule (kept for tables); NaN.
+    public var stepSize: Scalar = .nan
+    public var name: String
+
+    public init(model: MiLoDoModel<Scalar>, seed: UInt64 = 0, name: String = "milodo") {
+        self.model = model
+        self.seed = seed
+        self.name = name
+    }
+
+    public struct State {
+        public var rule: MiLoDoModel<Scalar>.State
+        public var iteration = 0
+    }
+
+    public func makeState(_ p: NodeOracles<Scalar>, mixing: MixingMatrix<Scalar>) -> State {
+        precondition(mixing.topology == model.topology, "MiLoDoOptimizer: the model was built for \(model.topology), not \(mixing.topology)")
+        var rng = RandomState(seed: seed)
+        return State(rule: model.initialState(batch: 1, dimension: p.dimension, tape: nil, rng: &rng))
+    }
+
+    public func step(_ s: inout State, _ p: NodeOracles<Scalar>, mixing: MixingMatrix<Scalar>) {
+        let n = p.nodeCount, d = p.dimension
+        let context = ForwardContext<Scalar>(tape: nil)
+        do {
+            s.rule = try model.step(s.rule, lambda: p.l1Weight, context: context) { xs in
+                let x = Tensor.concat(xs.map(\.value), axis: 0)  // [n, d]
+                let g = p.gradients(x)
+                return (0..<n).map { Variable(constant: g.rows($0..<($0 + 1)).reshaped([1, d])) }
+            }
+        } catch {
+            preconditionFailure("MiLoDoOptimizer: \(error)")  // shapes are fixed by construction
+        }
+        s.iteration += 1
+    }
+
+    public func iterate(_ s: State) -> Tensor<Scalar> { Tensor.concat(s.rule.x.map(\.value), axis: 0) }
+
+    public func stateTensors(_ s: State) -> [(name: String, tensor: Tensor<Scalar>)] {
+        var out: [(name: String, tensor: Tensor<Scalar>)] = [("x", iterate(s)), ("y", Tensor.concat(s.rule.y.map(\.value), axis: 0))]
+        for (i, per) in s.rule.lstm.enumerated() {
+            for (k, m) in ["M", "S", "U"].enumerated() {
+                out.append(("lstm.\(i).\(m).h", per[k].h.value))
+                out.append(("lstm.\(i).\(m).c", per[k].c.value))
+            }
+        }
+        return out
+    }
+
+    public func iterationCount(_ s: State) -> Int { s.iteration }
+
+    public func restoreState(_ t: [String: Tensor<Scalar>], iteration: Int, _ p: NodeOracles<Scalar>) throws -> State {
+        let n = p.nodeCount, d = p.dimension, H = model.hiddenSize
+        let x = try stateTensor(t, "x", p), y = try stateTensor(t, "y", p)
+        var lstm = [[(h: Variable<Scalar>, c: Variable<Scalar>)]]()
+        for i in 0..<n {
+            var per = [(h: Variable<Scalar>, c: Variable<Scalar>)]()
+            for m in ["M", "S", "U"] {
+                var pair = [Variable<Scalar>]()
+                for part in ["h", "c"] {
+                    let key = "lstm.\(i).\(m).\(part)"
+                    guard let v = t[key] else { throw MethodStateError.missing(method: name, name: key) }
+                    guard v.shape == [d, H] else { throw MethodStateError.shape(method: name, name: key, expected: [d, H], actual: v.shape) }
+                    pair.append(Variable(constant: v))
+                }
+                per.append((pair[0], pair[1]))
+            }
+            lstm.append(per)
+        }
+        let rows = { (m: Tensor<Scalar>) in (0..<n).map { Variable(constant: m.rows($0..<($0 + 1))) } }
+        return State(rule: .init(x: rows(x), y: rows(y), lstm: lstm), iteration: iteration)
+    }
+}
