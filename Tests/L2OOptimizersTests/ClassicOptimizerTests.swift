@@ -1,5 +1,6 @@
 import Foundation
 import L2OCore
+import L2ONN
 import XCTest
 @testable import L2OOptimizers
 
