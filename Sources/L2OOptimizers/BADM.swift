@@ -6,9 +6,9 @@ import L2ONN
 /// How BADM keeps its duals `π` and second moments `m` (SPEC §2).
 public enum DualBookkeeping: String, Sendable, CaseIterable {
     /// One dual per sub-batch *slot* `n`, carried from batch to batch and pass to pass:
-    /// memory `2·N_b·d`. The default: the paper-indexed variant needs `2·B·N_b·d` — for a 25k-weight
+    /// memory `2·N_b·d`. The default: the paper-indexed variant needs `2·B·N_b·d` — for the 26,506-weight
     /// MLP on 60,000 images in batches of 128 with N_b = 8 that is ≈ 0.8 GB in Float against
-    /// ≈ 1.6 MB — and a dual tied to batch `b` only refers to fixed data if batches are never
+    /// ≈ 1.7 MB — and a dual tied to batch `b` only refers to fixed data if batches are never
     /// reshuffled, which training normally does.
     case perSubBatchSlot
     /// One dual per (batch, sub-batch) pair, as the paper indexes them (`π_bn`): memory `2·B·N_b·d`.
