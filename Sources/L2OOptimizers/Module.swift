@@ -1,1 +1,2 @@
-// The L2OOptimizers module; see docs and the files beside this one.
+// The L2OOptimizers module: the `Optimizer` protocol, learning-rate schedules, gradient processing,
+// the classic first-order optimizers and BADM. See `docs/optimizers.md`.

@@ -1,0 +1,185 @@
+import Foundation
+import L2OCore
+import L2ONN
+import XCTest
+@testable import L2OOptimizers
+
+final class BADMTests: XCTestCase {
+    let tol = tolerance(Double.self, ulps: 1024)
+
+    /// One sub-batch, f(w) = ½(w − 3)², ρ = σ = 1, β = ½, m⁰ = 1, written out by hand:
+    /// pass 1: g = −2, w₁₁ = 1 − (−2 + 0)/2 = 2, π = 0 + (2 − 1) = 1, m = ½ + ½·1 = 1, w = 2 + 1/1/1 = 3;
+    /// pass 2: g = 0, w₁₁ = 3 − (0 + 1)/2 = 2.5, π = 1 + (2.5 − 3) = 0.5, m = ½ + ½·¼ = 0.625,
+    /// w = 2.5 + 0.5/√0.625.
+    func testHandComputedScalarPasses() throws {
+        let badm = try BADM<Double>(rho: 1, sigma: 1, beta: 0.5, initialSecondMoment: 1, subBatchCount: 1)
+        let source = ClosureGradientSource<Double>(batchSizes: [1]) { _, _, w in
+            (0.5 * (w[0].scalar - 3) * (w[0].scalar - 3), [Tensor([w[0].scalar - 3])])
+        }
+        let params = makeParameters([("w", [1.0])], Double.self)
+        var state = badm.makeState(for: params)
+        try badm.pass(&state, parameters: params, source: source)
+        assertClose(params[0].parameter.value.scalars, [3], tol: tol)
+        assertClose(state.duals[0][0].scalars + state.secondMoments[0][0].scalars, [1, 1], tol: tol)
+        try badm.pass(&state, parameters: params, source: source)
+        assertClose(params[0].parameter.value.scalars, [2.5 + 0.5 / 0.625.squareRoot()], tol: tol)
+        XCTAssertEqual(state.passes, 2)
+    }
+
+    func testAggregationWeightsSumToOne() {
+        for (samples, subBatches) in [(7, 3), (5, 3), (128, 8), (2, 8), (1000, 7)] {
+            let ranges = BADM<Double>.subBatchRanges(sampleCount: samples, subBatchCount: subBatches)
+            XCTAssertEqual(ranges.map(\.count).reduce(0, +), samples)
+            XCTAssertEqual(ranges.first?.lowerBound, 0)
+            XCTAssertEqual(ranges.last?.upperBound, samples)
+            XCTAssertLessThanOrEqual(ranges.map(\.count).max()! - ranges.map(\.count).min()!, 1)
+            let w = BADM<Double>.aggregationWeights(subBatchSizes: ranges.map(\.count), totalSamples: 5000)
+            XCTAssertEqual(w.reduce(0, +), 1, accuracy: 4 * Double.ulpOfOne * Double(w.count))
+        }
+        assertClose(BADM<Double>.aggregationWeights(subBatchSizes: [3, 2, 2], totalSamples: 12), [3.0 / 7, 2.0 / 7, 2.0 / 7], tol: tol)
+    }
+
+    // MARK: Least squares against an independently written dense reference
+
+    /// 12 samples in 3 dimensions; F_D(w) = (1/(2|D|)) Σ_{i∈D} (aᵢᵀw − yᵢ)².
+    struct LeastSquares {
+        var a: [[Double]] = []
+        var y: [Double] = []
+        init() {
+            var rng = RandomState(seed: 11)
+            for _ in 0..<12 {
+                a.append((0..<3).map { _ in rng.normal() })
+                y.append(rng.normal())
+            }
+        }
+        func gradient(_ rows: [Int], _ w: [Double]) -> [Double] {
+            var g = [0.0, 0.0, 0.0]
+            for i in rows {
+                let r = zip(a[i], w).map(*).reduce(0, +) - y[i]
+                for j in 0..<3 { g[j] += a[i][j] * r / Double(rows.count) }
+            }
+            return g
+        }
+        func loss(_ rows: [Int], _ w: [Double]) -> Double {
+            rows.map { i in let r = zip(a[i], w).map(*).reduce(0, +) - y[i]; return 0.5 * r * r }.reduce(0, +) / Double(rows.count)
+        }
+    }
+
+    /// Batches of 7 and 5 samples, N_b = 3: sub-batches (3, 2, 2) and (2, 2, 1), written out here.
+    let batches = [[[0, 1, 2], [3, 4], [5, 6]], [[7, 8], [9, 10], [11]]]
+
+    /// The equations of SPEC §2 coded directly on arrays, for `passes` passes.
+    func reference(_ ls: LeastSquares, perSlot: Bool, passes: Int, rho: Double, sigma: Double, beta: Double, m0: Double) -> [Double] {
+        var w = [0.5, -0.25, 1.0]
+        var pi = [String: [Double]](), m = [String: [Double]]()
+        for _ in 0..<passes {
+            for (b, subs) in batches.enumerated() {
+                let wPrev = w
+                let sizeB = Double(subs.map(\.count).reduce(0, +))
+                var next = [0.0, 0.0, 0.0]
+                for (n, rows) in subs.enumerated() {
+                    let key = perSlot ? "\(n)" : "\(b),\(n)"
+                    var p = pi[key] ?? [0, 0, 0], mm = m[key] ?? [m0, m0, m0]
+                    let g = ls.gradient(rows, wPrev)
+                    for j in 0..<3 {
+                        let wbn = wPrev[j] - (g[j] + p[j]) / (rho + sigma)
+                        p[j] += sigma * (wbn - wPrev[j])
+                        mm[j] = beta * mm[j] + (1 - beta) * p[j] * p[j]
+                        next[j] += (Double(rows.count) / 12) / (sizeB / 12) * (wbn + p[j] / mm[j].squareRoot() / sigma)
+                    }
+                    pi[key] = p
+                    m[key] = mm
+                }
+                w = next
+            }
+        }
+        return w
+    }
+
+    func source(_ ls: LeastSquares) -> ClosureGradientSource<Double> {
+        let flat = batches.map { $0.flatMap { $0 } }
+        return ClosureGradientSource(batchSizes: flat.map(\.count)) { b, range, w in
+            let rows = Array(flat[b][range])
+            return (ls.loss(rows, w[0].scalars), [Tensor(ls.gradient(rows, w[0].scalars))])
+        }
+    }
+
+    func testLeastSquaresPassesMatchDenseReference() throws {
+        let ls = LeastSquares()
+        for bookkeeping in DualBookkeeping.allCases {
+            let badm = try BADM<Double>(rho: 2, sigma: 3, beta: 0.8, initialSecondMoment: 0.5, subBatchCount: 3, bookkeeping: bookkeeping)
+            let params = makeParameters([("w", [0.5, -0.25, 1.0])], Double.self)
+            var state = badm.makeState(for: params, batchCount: 2)
+            for passes in 1...3 {
+                try badm.pass(&state, parameters: params, source: source(ls))
+                let expected = reference(ls, perSlot: bookkeeping == .perSubBatchSlot, passes: passes, rho: 2, sigma: 3, beta: 0.8, m0: 0.5)
+                assertClose(params[0].parameter.value.scalars, expected, tol: tol, "\(bookkeeping) after \(passes) passes")
+            }
+            XCTAssertEqual(state.duals.count, bookkeeping == .perSubBatchSlot ? 3 : 6)
+        }
+        // The two bookkeepings really differ (batch 2 reuses batch 1's slot duals).
+        XCTAssertNotEqual(reference(ls, perSlot: true, passes: 1, rho: 2, sigma: 3, beta: 0.8, m0: 0.5),
+                          reference(ls, perSlot: false, passes: 1, rho: 2, sigma: 3, beta: 0.8, m0: 0.5))
+    }
+
+    func testParallelEqualsSequentialBitForBit() throws {
+        let ls = LeastSquares()
+        var results = [[Double]]()
+        for parallel in [false, true] {
+            let badm = try BADM<Double>(rho: 2, sigma: 3, subBatchCount: 3, parallel: parallel)
+            let params = makeParameters([("w", [0.5, -0.25, 1.0])], Double.self)
+            var state = badm.makeState(for: params)
+            for _ in 0..<3 { try badm.pass(&state, parameters: params, source: source(ls)) }
+            results.append(params[0].parameter.value.scalars)
+        }
+        XCTAssertEqual(results[0].map(\.bitPattern), results[1].map(\.bitPattern))
+    }
+
+    func testPerBatchStateMustMatchBatchCount() throws {
+        let badm = try BADM<Double>(subBatchCount: 3, bookkeeping: .perBatchAndSubBatch)
+        let params = makeParameters([("w", [0.5, -0.25, 1.0])], Double.self)
+        var state = badm.makeState(for: params, batchCount: 5)
+        guard case .invalidArgument? = assertOptimizerError(try badm.pass(&state, parameters: params, source: source(LeastSquares()))) else { return XCTFail() }
+    }
+
+    func testStateExportImport() throws {
+        let badm = try BADM<Double>(rho: 2, sigma: 3, subBatchCount: 3, bookkeeping: .perBatchAndSubBatch)
+        let params = makeParameters([("w", [0.5, -0.25, 1.0])], Double.self)
+        var state = badm.makeState(for: params, batchCount: 2)
+        try badm.pass(&state, parameters: params, source: source(LeastSquares()))
+        let export = state.exported()
+        XCTAssertNotNil(export.tensors["dual.b1.n2.w"])
+        XCTAssertEqual(try badm.importState(export, for: params, batchCount: 2), state)
+        var missing = export
+        missing.tensors["second_moment.b0.n1.w"] = nil
+        XCTAssertEqual(assertOptimizerError(try badm.importState(missing, for: params, batchCount: 2)),
+                       .missingStateTensor(name: "second_moment.b0.n1.w"))
+    }
+
+    /// An MLP on three Gaussian blobs: five BADM passes lower the full-data loss clearly, with
+    /// parallel sub-batch gradients from `ModelGradientSource`.
+    func testBADMTrainsAClassifier() throws {
+        var rng = RandomState(seed: 5)
+        let centers = [[2.0, 0.0], [-1.0, 1.7], [-1.0, -1.7]]
+        var xs = [Double](), labels = [Int]()
+        for i in 0..<240 {
+            let c = i % 3
+            xs += [centers[c][0] + 0.6 * rng.normal(), centers[c][1] + 0.6 * rng.normal()]
+            labels.append(c)
+        }
+        let x = Tensor(shape: [240, 2], scalars: xs)
+        let model = try MLP<Double>(sizes: [2, 16, 3], rng: &rng)
+        let perm = rng.permutation(240)
+        let batches = (0..<8).map { Array(perm[($0 * 30)..<(($0 + 1) * 30)]) }
+        let data = ModelGradientSource(model: model, inputs: x, labels: labels, batches: batches) { m, x, ctx in try m(x, context: ctx) }
+        func fullLoss() throws -> Double { try softmaxCrossEntropy(logits: model(Variable(constant: x)), labels: labels).value.scalar }
+        let before = try fullLoss()
+        let badm = try BADM<Double>(rho: 10, sigma: 40, subBatchCount: 3)
+        var state = badm.makeState(for: model.namedParameters())
+        for _ in 0..<5 { try badm.pass(&state, parameters: model.namedParameters(), source: data) }
+        let after = try fullLoss()
+        XCTAssertLessThan(after, 0.5 * before, "loss \(before) → \(after)")
+        XCTAssertGreaterThan(try accuracy(logits: model(Variable(constant: x)), labels: labels), 0.9)
+        XCTAssertTrue(model.parameters.allSatisfy { $0.grad == nil }, "BADM must not touch Parameter.grad")
+    }
+}
