@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import L2OCore
 @testable import L2OOptimizees
@@ -87,5 +88,31 @@ final class ReferenceOptimumTests: XCTestCase {
         let ld = try LogisticFamily<Double>(nodes: 2, dimension: 10, samplesPerNode: 7, lambda: 0.1, seed: 13).instance(.train, index: 0)
         let lf = try LogisticFamily<Float>(nodes: 2, dimension: 10, samplesPerNode: 7, lambda: 0.1, seed: 13).instance(.train, index: 0)
         XCTAssertLessThan(relativeError(lf.gradient(shard: 1, at: Tensor(Array(x.scalars[0..<10])).cast()).cast(), ld.gradient(shard: 1, at: Tensor(Array(x.scalars[0..<10])))), tol)
+    }
+
+    func testUnderdeterminedFloatRoundedLASSOReachesTheTolerance() throws {
+        // nN < d with float32-rounded data and λ: the case where a function-value line search stalls.
+        let p = try LASSOFamily<Float>(nodes: 2, dimension: 60, samplesPerNode: 5, lambda: 0.1, seed: 14).instance(.train, index: 1)
+        let opt = try XCTUnwrap(try p.withReferenceOptimum().referenceOptimum)
+        XCTAssertLessThanOrEqual(opt.kktResidual, 1e-12)
+        // x* stored in Float is the Double optimum rounded: its residual is bounded by L·‖δx‖ ≤ L·ε_F·‖x*‖.
+        let pd = p.cast(to: Double.self)
+        let L = FISTA.smoothnessEstimate(pd, at: .zeros([60]), iterations: 100)
+        XCTAssertLessThanOrEqual(pd.kktResidual(at: opt.x.cast()), 2 * L * Double(Float.epsilon) * Double(opt.x.norm()))
+    }
+
+    func testLogisticZeroIsOptimalExactlyWhenLambdaDominatesTheGradientAtZero() throws {
+        // ∇f(0) = Aᵀ(½ − b)/(nN): x = 0 is optimal iff λ ≥ ‖∇f(0)‖∞.
+        let p = try LogisticFamily<Double>(nodes: 2, dimension: 10, samplesPerNode: 8, lambda: 0, seed: 15).instance(.train, index: 0)
+        let A = p.A.reshaped([16, 10])
+        let g0 = Tensor.matvec(A, p.b.reshaped([16]).map { 0.5 - $0 }, transpose: true) * (1.0 / 16)
+        XCTAssertLessThan(relativeError(p.smoothGradient(at: .zeros([10])), g0), 1e2 * Double.epsilon)
+        let threshold = g0.normInf()
+        let above = try LogisticRegression(A: p.A, b: p.b, lambda: threshold * 1.001)
+        let optAbove = try FISTA().solve(above)
+        XCTAssertEqual(optAbove.x, .zeros([10]))
+        XCTAssertEqual(optAbove.value, Foundation.log(2.0), accuracy: 1e1 * Double.epsilon)
+        let below = try LogisticRegression(A: p.A, b: p.b, lambda: threshold * 0.9)
+        XCTAssertGreaterThan(try FISTA().solve(below).x.normInf(), 0)
     }
 }
