@@ -71,9 +71,10 @@ public struct FISTA: Sendable {
             return ReferenceOptimum(x: x, value: problem.value(x), kktResidual: residual, iterations: 0)
         }
         var y = x, gy = gx, t = 1.0
-        var stalled = 0
+        var stalled = 0, iterations = 0
         let eps = Double.ulpOfOne
         for k in 1...max(1, maxIterations) {
+            iterations = k
             var xNext: Tensor<Double>, gNext: Tensor<Double>
             while true {
                 xNext = r.prox(y - gy * (1 / L), step: 1 / L)
@@ -102,7 +103,7 @@ public struct FISTA: Sendable {
             x = xNext
             gx = gNext
         }
-        throw OptimizeeError.referenceNotConverged(iterations: maxIterations, residual: residual, tolerance: tolerance)
+        throw OptimizeeError.referenceNotConverged(iterations: iterations, residual: residual, tolerance: tolerance)
     }
 }
 

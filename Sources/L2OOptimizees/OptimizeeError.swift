@@ -28,7 +28,8 @@ public enum OptimizeeError: Error, Equatable, CustomStringConvertible {
             return "suite \(file): \(detail)"
         case let .referenceNotConverged(iterations, residual, tolerance):
             return "reference solver stopped after \(iterations) iterations at KKT residual \(residual) "
-                + "(tolerance \(tolerance)); raise maxIterations or loosen the tolerance"
+                + "(tolerance \(tolerance)); raise maxIterations, or loosen the tolerance if the iterates "
+                + "stopped changing (the floating-point floor of this instance)"
         }
     }
 }
