@@ -1,1 +1,71 @@
+import Foundation
 import XCTest
+import L2OCore
+@testable import L2OOptimizees
+
+/// Central-difference step for Double: `ε^{1/3}` balances truncation and rounding error.
+let fdStep = Foundation.cbrt(Double.epsilon)
+/// Tolerance for central differences in Double (truncation `O(h²)` plus rounding `O(ε/h)`).
+let fdTolerance = 1e3 * Double.epsilon / fdStep
+
+/// Small LASSO / logistic instances used across the tests (seeded, Double).
+func smallLASSO(lambda: Double = 0.1, n: Int = 3, d: Int = 8, N: Int = 5, seed: UInt64 = 42) -> LASSO<Double> {
+    try! LASSOFamily<Double>(nodes: n, dimension: d, samplesPerNode: N, lambda: lambda, seed: seed).instance(.train, index: 0)
+}
+
+func smallLogistic(lambda: Double = 0.1, n: Int = 3, d: Int = 8, N: Int = 6, seed: UInt64 = 43) -> LogisticRegression<Double> {
+    try! LogisticFamily<Double>(nodes: n, dimension: d, samplesPerNode: N, lambda: lambda, seed: seed).instance(.train, index: 0)
+}
+
+/// `(f(x + h e_j) − f(x − h e_j)) / 2h` for every coordinate j.
+func numericGradient(_ x: Tensor<Double>, _ f: (Tensor<Double>) -> Double) -> Tensor<Double> {
+    var g = Tensor<Double>.zeros(x.shape)
+    for j in 0..<x.count {
+        var up = x, down = x
+        up.scalars[j] += fdStep
+        down.scalars[j] -= fdStep
+        g.scalars[j] = (f(up) - f(down)) / (2 * fdStep)
+    }
+    return g
+}
+
+/// Directional central difference of a vector function.
+func numericDirectional(_ x: Tensor<Double>, _ v: Tensor<Double>, _ f: (Tensor<Double>) -> Tensor<Double>) -> Tensor<Double> {
+    (f(x + v * fdStep) - f(x - v * fdStep)) * (1 / (2 * fdStep))
+}
+
+/// `max|a − b| / max(1, max|b|)`.
+func relativeError(_ a: Tensor<Double>, _ b: Tensor<Double>) -> Double {
+    a.maxAbsDifference(b) / max(1, b.normInf())
+}
+
+/// Solves the symmetric positive definite system `M x = y` by Cholesky (test-only reference).
+func choleskySolve(_ M: Tensor<Double>, _ y: Tensor<Double>) -> Tensor<Double> {
+    let n = y.count
+    var L = [Double](repeating: 0, count: n * n)
+    for i in 0..<n {
+        for j in 0...i {
+            var s = M.scalars[i * n + j]
+            for k in 0..<j { s -= L[i * n + k] * L[j * n + k] }
+            L[i * n + j] = i == j ? s.squareRoot() : s / L[j * n + j]
+        }
+    }
+    var z = [Double](repeating: 0, count: n)
+    for i in 0..<n {
+        var s = y.scalars[i]
+        for k in 0..<i { s -= L[i * n + k] * z[k] }
+        z[i] = s / L[i * n + i]
+    }
+    var x = [Double](repeating: 0, count: n)
+    for i in stride(from: n - 1, through: 0, by: -1) {
+        var s = z[i]
+        for k in (i + 1)..<n { s -= L[k * n + i] * x[k] }
+        x[i] = s / L[i * n + i]
+    }
+    return Tensor(x)
+}
+
+/// Row `i` of a node matrix as a vector.
+func row(_ X: Tensor<Double>, _ i: Int) -> Tensor<Double> {
+    X.rows(i..<(i + 1)).reshaped([X.shape[1]])
+}

@@ -1,1 +1,0 @@
-// The L2OData module; see docs and the files beside this one.

@@ -1,0 +1,105 @@
+import L2OCore
+
+/// A distribution over optimizees that samples instances deterministically from seeds.
+///
+/// Instance `k` of a split is `instance(seed: InstanceSeed.derive(familySeed: seed, split:, index: k))`,
+/// so train, validation and test never overlap and never depend on how many are drawn.
+public protocol ProblemFamily<Scalar> {
+    associatedtype Scalar: TensorScalar
+    associatedtype Instance: Optimizee where Instance.Scalar == Scalar
+    /// A readable name with the shape, e.g. `LASSO(10,300,10,0.1)`.
+    var name: String { get }
+    /// The family seed.
+    var seed: UInt64 { get }
+    /// The instance drawn from `RandomState(seed: instanceSeed)`.
+    func instance(seed instanceSeed: UInt64) -> Instance
+}
+
+extension ProblemFamily {
+    /// Instance `index` of `split`.
+    public func instance(_ split: Split, index: Int) -> Instance {
+        instance(seed: InstanceSeed.derive(familySeed: seed, split: split, index: index))
+    }
+
+    /// Instances `start ..< start + count` of `split`.
+    public func instances(_ split: Split, count: Int, from start: Int = 0) -> [Instance] {
+        (start..<(start + count)).map { instance(split, index: $0) }
+    }
+}
+
+/// Checks the shape parameters shared by the synthetic families.
+func validateShape(_ family: String, n: Int, d: Int, N: Int, lambda: Double) throws {
+    for (name, v) in [("nodes n", n), ("dimension d", d), ("samples per node N", N)] where v < 1 {
+        throw OptimizeeError.invalidArgument(what: "\(family) \(name)", detail: "\(v) must be ≥ 1")
+    }
+    guard lambda.isFinite, lambda >= 0 else {
+        throw OptimizeeError.invalidArgument(what: "\(family) λ", detail: "\(lambda) must be finite and ≥ 0")
+    }
+}
+
+func formatLambda(_ l: Double) -> String {
+    l == l.rounded() ? String(Int(l)) : "\(l)"
+}
+
+/// LASSO(n, d, N, λ) of SPEC §1.1 (`Recipes.lasso`); `λ = 0` gives linear regression.
+public struct LASSOFamily<Scalar: TensorScalar>: ProblemFamily, Sendable, Equatable {
+    public let nodes: Int, dimension: Int, samplesPerNode: Int
+    public let lambda: Double
+    public let seed: UInt64
+
+    public init(nodes: Int, dimension: Int, samplesPerNode: Int, lambda: Double, seed: UInt64) throws {
+        try validateShape("LASSO", n: nodes, d: dimension, N: samplesPerNode, lambda: lambda)
+        self.nodes = nodes
+        self.dimension = dimension
+        self.samplesPerNode = samplesPerNode
+        self.lambda = lambda
+        self.seed = seed
+    }
+
+    /// Linear regression: LASSO with `λ = 0`.
+    public static func linearRegression(nodes: Int, dimension: Int, samplesPerNode: Int, seed: UInt64) throws -> Self {
+        try Self(nodes: nodes, dimension: dimension, samplesPerNode: samplesPerNode, lambda: 0, seed: seed)
+    }
+
+    public var name: String {
+        lambda == 0 ? "LinearRegression(\(nodes),\(dimension),\(samplesPerNode))"
+            : "LASSO(\(nodes),\(dimension),\(samplesPerNode),\(formatLambda(lambda)))"
+    }
+
+    /// The raw Double draws of the instance with this seed.
+    public func data(seed instanceSeed: UInt64) -> SyntheticData {
+        Recipes.lasso(nodes: nodes, dimension: dimension, samplesPerNode: samplesPerNode, seed: instanceSeed)
+    }
+
+    public func instance(seed instanceSeed: UInt64) -> LASSO<Scalar> {
+        let raw = data(seed: instanceSeed)
+        return try! LASSO(A: raw.A.cast(), b: raw.b.cast(), lambda: Scalar(lambda))
+    }
+}
+
+/// Logistic(n, d, N, λ) of SPEC §1.1 (`Recipes.logistic`).
+public struct LogisticFamily<Scalar: TensorScalar>: ProblemFamily, Sendable, Equatable {
+    public let nodes: Int, dimension: Int, samplesPerNode: Int
+    public let lambda: Double
+    public let seed: UInt64
+
+    public init(nodes: Int, dimension: Int, samplesPerNode: Int, lambda: Double, seed: UInt64) throws {
+        try validateShape("Logistic", n: nodes, d: dimension, N: samplesPerNode, lambda: lambda)
+        self.nodes = nodes
+        self.dimension = dimension
+        self.samplesPerNode = samplesPerNode
+        self.lambda = lambda
+        self.seed = seed
+    }
+
+    public var name: String { "Logistic(\(nodes),\(dimension),\(samplesPerNode),\(formatLambda(lambda)))" }
+
+    public func data(seed instanceSeed: UInt64) -> SyntheticData {
+        Recipes.logistic(nodes: nodes, dimension: dimension, samplesPerNode: samplesPerNode, seed: instanceSeed)
+    }
+
+    public func instance(seed instanceSeed: UInt64) -> LogisticRegression<Scalar> {
+        let raw = data(seed: instanceSeed)
+        return try! LogisticRegression(A: raw.A.cast(), b: raw.b.cast(), lambda: Scalar(lambda))
+    }
+}
