@@ -41,7 +41,8 @@ let package = Package(
             name: "L2ODecentralized", dependencies: ["L2OCore", "L2ONN", "L2OOptimizees", "L2OOptimizers"],
             swiftSettings: fast),
         .target(
-            name: "L2OMeta", dependencies: ["L2OCore", "L2ONN", "L2OOptimizees", "L2OOptimizers", "L2ODecentralized"],
+            name: "L2OMeta",
+            dependencies: ["L2OCore", "L2ONN", "L2OCheckpoint", "L2OOptimizees", "L2OOptimizers", "L2ODecentralized"],
             swiftSettings: fast),
         .target(
             name: "L2O",

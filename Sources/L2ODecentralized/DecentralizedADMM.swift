@@ -36,6 +36,8 @@ public struct DecentralizedADMM<Scalar: TensorScalar>: DecentralizedMethod {
     }
 
     /// `Σ_{j∈N_i} (x_i − x_j)` with unit weights.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func unitLaplacian(_ x: Tensor<Scalar>, _ t: Topology) -> Tensor<Scalar> {
         let n = t.nodeCount, d = x.shape[1]
         return Tensor(shape: x.shape) { out in
@@ -48,6 +50,8 @@ public struct DecentralizedADMM<Scalar: TensorScalar>: DecentralizedMethod {
         }
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step(_ s: inout State, _ p: NodeOracles<Scalar>, mixing w: MixingMatrix<Scalar>) {
         let t = w.topology
         let c = penalty(t), rho = 1 / stepSize

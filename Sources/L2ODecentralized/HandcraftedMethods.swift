@@ -19,6 +19,8 @@ public struct ProxDGD<Scalar: TensorScalar>: DecentralizedMethod {
     public init(stepSize: Scalar) { self.stepSize = stepSize }
     public struct State { public var x: Tensor<Scalar>; public var iteration = 0 }
     public func makeState(_ p: NodeOracles<Scalar>, mixing: MixingMatrix<Scalar>) -> State { State(x: .zeros([p.nodeCount, p.dimension])) }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step(_ s: inout State, _ p: NodeOracles<Scalar>, mixing w: MixingMatrix<Scalar>) {
         var v = w.gossip.apply(s.x)
         v.addScaled(p.gradients(s.x), -stepSize)
@@ -47,6 +49,8 @@ public struct PGExtra<Scalar: TensorScalar>: DecentralizedMethod {
         let z = Tensor<Scalar>.zeros([p.nodeCount, p.dimension])
         return State(x: z, xPrev: z, gPrev: z, zTilde: z)
     }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step(_ s: inout State, _ p: NodeOracles<Scalar>, mixing w: MixingMatrix<Scalar>) {
         let g = p.gradients(s.x)
         var z = w.gossip.apply(s.x)
@@ -87,6 +91,8 @@ public struct ProxED<Scalar: TensorScalar>: DecentralizedMethod {
         let z = Tensor<Scalar>.zeros([p.nodeCount, p.dimension])
         return State(x: z, z: z, yTilde: z)
     }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step(_ s: inout State, _ p: NodeOracles<Scalar>, mixing w: MixingMatrix<Scalar>) {
         var z = s.x
         z.addScaled(p.gradients(s.x), -stepSize)
@@ -118,6 +124,8 @@ public struct ProxATC<Scalar: TensorScalar>: DecentralizedMethod {
         let z = Tensor<Scalar>.zeros([p.nodeCount, p.dimension])
         return State(x: z, p: z, psi: z)
     }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step(_ s: inout State, _ p: NodeOracles<Scalar>, mixing w: MixingMatrix<Scalar>) {
         var psi = s.p
         psi.addScaled(p.gradients(s.p), -stepSize)
@@ -156,6 +164,8 @@ public struct DAPG<Scalar: TensorScalar>: DecentralizedMethod {
         let g = p.gradients(z)
         return State(x: z, y: z, s: g, gy: g)
     }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step(_ st: inout State, _ p: NodeOracles<Scalar>, mixing w: MixingMatrix<Scalar>) {
         let h = stepSize / 2
         var v = st.y
@@ -197,6 +207,8 @@ public struct ODAPG<Scalar: TensorScalar>: DecentralizedMethod {
         let g = p.gradients(zero)
         return State(x: zero, y: zero, z: zero, s: g, gx: g)
     }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step(_ st: inout State, _ p: NodeOracles<Scalar>, mixing w: MixingMatrix<Scalar>) {
         let h = stepSize * Scalar(0.85)
         let xNew = st.z * tau + st.y * (1 - tau)

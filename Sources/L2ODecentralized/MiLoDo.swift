@@ -107,6 +107,8 @@ public final class MiLoDoModel<Scalar: TensorScalar>: Module {
     }
 
     /// x⁰ = y⁰ = 0 and LSTM states drawn N(0, 1) from `rng`, for a batch of `batch` problems of dimension `d`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func initialState(batch: Int, dimension d: Int, tape: Tape<Scalar>?, rng: inout RandomState) -> State {
         let n = topology.nodeCount
         let zero = Variable(Tensor<Scalar>.zeros([batch, d]), tape: tape, id: -1)
@@ -124,6 +126,8 @@ public final class MiLoDoModel<Scalar: TensorScalar>: Module {
 
     /// One iteration for every node. `gradients` maps the node iterates `x_i [B, d]` to
     /// `∇f_i(x_i) [B, d]` (on the tape when meta-training differentiates through them).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step(_ st: State, lambda: Scalar, context: ForwardContext<Scalar>,
                      gradients: ([Variable<Scalar>]) -> [Variable<Scalar>]) throws -> State {
         let n = topology.nodeCount

@@ -29,6 +29,8 @@ public struct MiLoDoOptimizer<Scalar: TensorScalar>: DecentralizedMethod {
         return State(rule: model.initialState(batch: 1, dimension: p.dimension, tape: nil, rng: &rng))
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step(_ s: inout State, _ p: NodeOracles<Scalar>, mixing: MixingMatrix<Scalar>) {
         let n = p.nodeCount, d = p.dimension
         let context = ForwardContext<Scalar>(tape: nil)

@@ -48,6 +48,13 @@ public struct EvaluationTrace: Sendable, Codable {
         public var relativeGap: Double
         /// `(1/n) Σ_i ‖x_i − x̄‖²`.
         public var consensusError: Double
+        public init(iteration: Int, seconds: Double, gap: Double, relativeGap: Double, consensusError: Double) {
+            self.iteration = iteration
+            self.seconds = seconds
+            self.gap = gap
+            self.relativeGap = relativeGap
+            self.consensusError = consensusError
+        }
     }
     public var method: String
     public var instance: String
@@ -57,10 +64,22 @@ public struct EvaluationTrace: Sendable, Codable {
     public var hitIterations: [Int?]
     public var hitSeconds: [Double?]
     public var diverged: Bool
+    public init(method: String, instance: String, stepSize: Double, points: [Point], hitIterations: [Int?], hitSeconds: [Double?], diverged: Bool) {
+        self.method = method
+        self.instance = instance
+        self.stepSize = stepSize
+        self.points = points
+        self.hitIterations = hitIterations
+        self.hitSeconds = hitSeconds
+        self.diverged = diverged
+    }
 }
 
 public enum EvaluationRunner {
     /// Metrics of a node matrix: absolute and relative gap of the average, consensus error.
+    @inlinable
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public static func metrics<S>(_ x: Tensor<S>, _ inst: EvaluationInstance<S>) -> (gap: Double, relative: Double, consensus: Double) {
         let n = x.shape[0]
         let xbar = x.mean(axis: 0)
@@ -76,6 +95,7 @@ public enum EvaluationRunner {
 
     /// Runs `method` on `instance` for `settings.iterations` iterations with no tape (constant
     /// memory: only the logged points are kept). `progress` is called with the iteration count.
+    @inlinable
     public static func run<M: DecentralizedMethod>(
         _ method: M, on instance: EvaluationInstance<M.Scalar>, mixing: MixingMatrix<M.Scalar>,
         settings: EvaluationSettings, progress: ((Int, Double) -> Void)? = nil

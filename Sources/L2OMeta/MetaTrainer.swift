@@ -1,0 +1,229 @@
+import Foundation
+import L2OCore
+import L2ONN
+import L2OOptimizees
+import L2OOptimizers
+import L2ODecentralized
+
+/// Settings of MiLoDo meta-training besides the curriculum (SPEC §1.5 defaults).
+public struct MetaTrainingSettings: Codable, Sendable, Equatable {
+    /// Problems per meta-batch.
+    public var batchSize = 32
+    /// Decoupled weight decay of the Adam meta-optimizer.
+    public var weightDecay = 1e-4
+    /// Global-norm clipping of the meta-gradient.
+    public var clipNorm = 1.0
+    /// The step size the special initialization starts from.
+    public var gamma0 = 0.03
+    public var hiddenSize = 20
+    public var seed: UInt64 = 0
+    public init() {}
+}
+
+/// Where meta-training is: stage, epoch within the stage, batch within the epoch.
+public struct MetaTrainingPosition: Codable, Sendable, Equatable {
+    public var stage = 0, epoch = 0, batch = 0
+    /// Meta-optimizer steps taken and skipped (non-finite loss or gradient) so far.
+    public var steps = 0, skipped = 0
+    public init() {}
+}
+
+/// One finished epoch.
+public struct MetaEpochSummary: Codable, Sendable, Equatable {
+    public var stage: Int, epoch: Int
+    /// Mean meta-loss (mean of F(x̄ᵏ) over windows, iterations and problems).
+    public var meanLoss: Double
+    /// Mean `F(x̄ᵏ)` at the last iteration of the horizon.
+    public var finalObjective: Double
+    public var seconds: Double
+    public var skippedWindows: Int
+}
+
+/// Progress of meta-training, for progress bars.
+public struct MetaProgress: Sendable {
+    public var position: MetaTrainingPosition
+    public var stageCount: Int, epochsInStage: Int, batchesPerEpoch: Int
+    public var loss: Double
+    public var secondsPerStep: Double
+    /// Batches done and total over the whole curriculum.
+    public var batchesDone: Int, batchesTotal: Int
+}
+
+/// Meta-trains a MiLoDo model on LASSO instances by truncated backpropagation through time.
+///
+/// Each meta-batch of problems starts from x = y = 0 and random LSTM states; the rule is unrolled
+/// `K` iterations in windows of `K_T`. A window's loss is the mean over its iterations and the
+/// batch of `F(x̄ᵏ)`; it is backpropagated (through `∇f_i`, by Hessian-vector products), Adam
+/// steps θ, and the state is detached before the next window. Data order and initial states are
+/// derived from (seed, stage, epoch, batch), so a run resumed from a checkpoint repeats exactly
+/// what the uninterrupted run would have done.
+public final class MetaTrainer<Scalar: TensorScalar> {
+    public let model: MiLoDoModel<Scalar>
+    public let mixing: MixingMatrix<Scalar>
+    public let training: [LASSO<Scalar>]
+    public let curriculum: Curriculum
+    public let settings: MetaTrainingSettings
+    public internal(set) var position = MetaTrainingPosition()
+    public internal(set) var history = [MetaEpochSummary]()
+    public internal(set) var optimizerState: OptimizerState<Scalar>
+    /// Seconds of training done before this process (from a resumed checkpoint) plus this process's.
+    public internal(set) var secondsBefore = 0.0
+    var optimizer: Adam<Scalar>
+    var epochLosses = [Double](), epochFinals = [Double](), epochSkipped = 0, epochStart = Date()
+
+    public init(model: MiLoDoModel<Scalar>, mixing: MixingMatrix<Scalar>, training: [LASSO<Scalar>],
+                curriculum: Curriculum, settings: MetaTrainingSettings) throws {
+        try curriculum.validate()
+        guard !training.isEmpty else { throw MetaTrainingError.invalid("no training instances") }
+        guard settings.batchSize >= 1 else { throw MetaTrainingError.invalid("batch size must be ≥ 1") }
+        guard training[0].nodes == mixing.nodeCount else {
+            throw MetaTrainingError.invalid("training problems have \(training[0].nodes) nodes but the topology has \(mixing.nodeCount)")
+        }
+        self.model = model
+        self.mixing = mixing
+        self.training = training
+        self.curriculum = curriculum
+        self.settings = settings
+        optimizer = try Adam<Scalar>(
+            learningRate: curriculum.stages[0].metaLearningRate,
+            processing: GradientProcessing(clipNorm: settings.clipNorm, weightDecay: settings.weightDecay))
+        optimizerState = optimizer.makeState(for: model.namedParameters())
+    }
+
+    public var batchesPerEpoch: Int { max(1, training.count / settings.batchSize) }
+    public var isFinished: Bool { position.stage >= curriculum.stages.count }
+
+    /// Batches in the whole curriculum (without early advances) and done so far.
+    public var batchCounts: (done: Int, total: Int) {
+        var done = 0, total = 0
+        for (k, s) in curriculum.stages.enumerated() {
+            let b = s.epochs * batchesPerEpoch
+            total += b
+            if k < position.stage { done += b } else if k == position.stage { done += position.epoch * batchesPerEpoch + position.batch }
+        }
+        return (done, total)
+    }
+
+    static func mix(_ values: [UInt64]) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for v in values { h = InstanceSeed.mix(h ^ v &+ 0x632B_E59B_D9B4_E019) }
+        return h
+    }
+
+    /// The instances of batch `batch` of (stage, epoch).
+    func batchIndices(stage: Int, epoch: Int, batch: Int) -> [Int] {
+        var rng = RandomState(seed: Self.mix([settings.seed, 1, UInt64(stage), UInt64(epoch)]))
+        let perm = rng.permutation(training.count)
+        let lo = batch * settings.batchSize
+        return Array(perm[lo..<min(lo + settings.batchSize, perm.count)])
+    }
+
+    /// Unrolls one meta-batch over the stage's horizon with truncated BPTT; returns the mean
+    /// window loss and `F(x̄ᵏ)` (batch mean) for every iteration k.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    func trainBatch(stage s: CurriculumStage, indices: [Int], seed: UInt64) throws -> (loss: Double, perIteration: [Double], skipped: Int) {
+        let data = try LassoMetaBatch(indices.map { training[$0] })
+        let tape = Tape<Scalar>()
+        let context = ForwardContext<Scalar>(tape: tape)
+        var rng = RandomState(seed: seed)
+        var state = model.initialState(batch: data.batch, dimension: data.dimension, tape: tape, rng: &rng)
+        var perIteration = [Double](), windowLosses = [Double]()
+        var skipped = 0
+        for _ in 0..<(s.horizon / s.truncation) {
+            tape.reset()
+            var total: Variable<Scalar>?
+            for _ in 0..<s.truncation {
+                state = try model.step(state, lambda: data.lambda, context: context, gradients: data.gradients)
+                let f = data.objectives(state.x).mean()
+                perIteration.append(Double(f.value.scalar))
+                total = total.map { $0 + f } ?? f
+            }
+            let loss = total! / Scalar(s.truncation)
+            let lv = Double(loss.value.scalar)
+            windowLosses.append(lv)
+            model.zeroGrad()
+            if lv.isFinite {
+                tape.backward(loss)
+                let report = try optimizer.step(&optimizerState, parameters: model.namedParameters(),
+                                                context: StepContext(iteration: position.steps, loss: loss.value.scalar))
+                if report.applied { position.steps += 1 } else { skipped += 1 }
+            } else {
+                skipped += 1
+            }
+            state = state.detached()
+            tape.reset()
+            if !perIteration.last!.isFinite { break }  // the rule blew up on this batch: move on
+        }
+        model.zeroGrad()
+        let finite = windowLosses.filter(\.isFinite)
+        return (finite.isEmpty ? .nan : finite.reduce(0, +) / Double(finite.count), perIteration, skipped)
+    }
+
+    /// Runs the curriculum from the current position to the end.
+    ///
+    /// - Parameters:
+    ///   - checkpointEvery: seconds between periodic `checkpoint` calls (also called after every stage).
+    ///   - progress: called after every batch.
+    ///   - checkpoint: persists the trainer (e.g. `resumeCheckpoint()` written atomically).
+    public func run(checkpointEvery: Double = 600, progress: (MetaProgress) -> Void = { _ in },
+                    checkpoint: (MetaTrainer) throws -> Void = { _ in }) throws {
+        var lastCheckpoint = Date()
+        let processStart = Date()
+        let startSeconds = secondsBefore
+        epochStart = Date()
+        while !isFinished {
+            let stage = curriculum.stages[position.stage]
+            try optimizer.setHyperParameter("lr", to: stage.metaLearningRate)
+            var advanced = false
+            while position.epoch < stage.epochs && !advanced {
+                var lastPerIteration = [Double]()
+                while position.batch < batchesPerEpoch {
+                    let t0 = Date()
+                    let idx = batchIndices(stage: position.stage, epoch: position.epoch, batch: position.batch)
+                    let seed = Self.mix([settings.seed, 2, UInt64(position.stage), UInt64(position.epoch), UInt64(position.batch)])
+                    let r = try trainBatch(stage: stage, indices: idx, seed: seed)
+                    lastPerIteration = r.perIteration
+                    if r.loss.isFinite { epochLosses.append(r.loss) }
+                    if let f = r.perIteration.last, f.isFinite { epochFinals.append(f) }
+                    epochSkipped += r.skipped
+                    position.skipped += r.skipped
+                    position.batch += 1
+                    secondsBefore = startSeconds + Date().timeIntervalSince(processStart)
+                    let counts = batchCounts
+                    progress(MetaProgress(position: position, stageCount: curriculum.stages.count, epochsInStage: stage.epochs,
+                                          batchesPerEpoch: batchesPerEpoch, loss: r.loss,
+                                          secondsPerStep: Date().timeIntervalSince(t0) / Double(stage.horizon / stage.truncation),
+                                          batchesDone: counts.done, batchesTotal: counts.total))
+                    if Date().timeIntervalSince(lastCheckpoint) >= checkpointEvery && position.batch < batchesPerEpoch {
+                        try checkpoint(self)
+                        lastCheckpoint = Date()
+                    }
+                }
+                history.append(MetaEpochSummary(
+                    stage: position.stage, epoch: position.epoch,
+                    meanLoss: epochLosses.isEmpty ? .nan : epochLosses.reduce(0, +) / Double(epochLosses.count),
+                    finalObjective: epochFinals.isEmpty ? .nan : epochFinals.reduce(0, +) / Double(epochFinals.count),
+                    seconds: Date().timeIntervalSince(epochStart), skippedWindows: epochSkipped))
+                epochLosses = []; epochFinals = []; epochSkipped = 0; epochStart = Date()
+                position.epoch += 1
+                position.batch = 0
+                if stage.earlyAdvance && lastPerIteration.count >= 2 {
+                    let half = lastPerIteration.count / 2
+                    let first = lastPerIteration[..<half].reduce(0, +), second = lastPerIteration[half...].reduce(0, +)
+                    if first > second && position.epoch < stage.epochs { advanced = true }
+                }
+                if position.epoch < stage.epochs && !advanced && Date().timeIntervalSince(lastCheckpoint) >= checkpointEvery {
+                    try checkpoint(self)
+                    lastCheckpoint = Date()
+                }
+            }
+            position.stage += 1
+            position.epoch = 0
+            position.batch = 0
+            secondsBefore = startSeconds + Date().timeIntervalSince(processStart)
+            try checkpoint(self)
+            lastCheckpoint = Date()
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import L2O
+
+/// `l2o evaluate`: long runs of handcrafted and learned methods on held-out problems.
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Evaluate decentralized methods (handcrafted or learned) on held-out LASSO problems.",
+        discussion: """
+            Runs every method on every instance for --iterations iterations with no tape (constant \
+            memory), logging the relative gap of the node average, the consensus error and the \
+            time at log-spaced iterations. Writes report.md, trace.csv, report.json and SVG plots \
+            into --out, and prints the table.
+            """)
+
+    @Option(help: "Problems: a suite JSON or an instance-set .h5 file.")
+    var problems: String = "Optimizees/lasso-10-300-10-0.1.json"
+    @Option(help: "Split of a suite to evaluate on (train, validation, test).")
+    var split: String = "test"
+    @Option(help: "Number of instances (default: all of the split, at most 10).")
+    var count: Int = 10
+    @Option(help: "Comma-separated methods: \(MethodSpec.handcrafted.joined(separator: ",")), milodo:CHECKPOINT.h5")
+    var methods: String = "prox-ed,pg-extra"
+    @Option(help: "Iterations per run.") var iterations: Int = 10000
+    @Option(help: "Scalar type: float or double.") var scalar: String = "double"
+    @Option(help: "Communication graph.") var topology: String = "ring"
+    @Option(help: "Mixing rule: uniform, metropolis-hastings, max-degree, laplacian.") var mixing: String = "uniform"
+    @Option(help: "Tuned step sizes (JSON written by `l2o tune`).") var tuned: String?
+    @Option(name: .customLong("step"), help: "A step size, METHOD=γ (repeatable; overrides --tuned).")
+    var steps: [String] = []
+    @Option(help: "Output folder.") var out: String = "runs/evaluate"
+    @Option(help: "Seed (random topologies).") var seed: UInt64 = 0
+
+    func validate() throws {
+        guard iterations >= 1 else { throw ValidationError("--iterations must be ≥ 1") }
+        guard count >= 1 else { throw ValidationError("--count must be ≥ 1") }
+        guard ["float", "double"].contains(scalar) else { throw ValidationError("--scalar must be float or double") }
+        guard Split(rawValue: split) != nil else { throw ValidationError("--split must be train, validation or test") }
+        guard MixingRule(rawValue: mixing) != nil else { throw ValidationError("unknown --mixing '\(mixing)'") }
+    }
+
+    func run() throws {
+        if scalar == "float" { try evaluate(Float.self) } else { try evaluate(Double.self) }
+    }
+
+    func evaluate<S: TensorScalar>(_: S.Type) throws {
+        var stepSizes = [String: Double]()
+        if let tuned {
+            guard let data = FileManager.default.contents(atPath: tuned) else { throw ValidationError("cannot read --tuned \(tuned)") }
+            let dec = JSONDecoder()
+            dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            stepSizes = try dec.decode(TunedSteps.self, from: data).steps
+        }
+        stepSizes.merge(try MethodSpec.parseSteps(steps)) { $1 }
+        let specs = methods.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        printErr("Loading \(split) problems from \(problems) (reference optima by FISTA where not stored)…")
+        let ps: [LASSO<S>] = try ProblemSource.lasso(problems, split: Split(rawValue: split)!, count: count, optimum: true) { k, n in
+            progressLine("  instance \(k)/\(n)")
+        }
+        progressLine("", final: false)
+        let topo = try makeTopology(topology, nodes: ps[0].nodes, seed: seed)
+        let w = try MixingMatrix<S>(topology: topo, rule: MixingRule(rawValue: mixing)!)
+        let instances = try evaluationInstances(ps, names: ps.indices.map { "\(split)-\($0)" })
+        let settings = EvaluationSettings(iterations: iterations)
+        var traces = [EvaluationTrace]()
+        let total = specs.count * instances.count * iterations
+        let bar = ProgressBar(total: total, label: "evaluate", minimumInterval: 0.5) { progressLine($0) }
+        var done = 0
+        for spec in specs {
+            try MethodSpec.with(spec, step: stepSizes[spec], scalar: S.self, mixing: w) { method in
+                for inst in instances {
+                    traces.append(runOne(method, inst, w, settings) { k, gap in
+                        bar.update(done + k, fields: [("method", spec.hasPrefix("milodo:") ? "milodo" : spec), ("gap", String(format: "%.1e", gap))])
+                    })
+                    done += iterations
+                }
+            }
+        }
+        progressLine("", final: false)
+        let p0 = ps[0]
+        let title = "LASSO(\(p0.nodes),\(p0.dimension),\(p0.samplesPerNode),\(p0.lambda)), \(topo.name), \(S.dtypeName)"
+        let report = EvaluationReport(title: title, settings: settings, traces: traces)
+        let files = try report.write(to: URL(fileURLWithPath: out))
+        print(report.markdownTable())
+        printErr("Wrote \(files.map(\.path).joined(separator: ", "))")
+    }
+
+    func runOne<S>(_ method: any DecentralizedMethod<S>, _ inst: EvaluationInstance<S>, _ w: MixingMatrix<S>,
+                   _ settings: EvaluationSettings, progress: @escaping (Int, Double) -> Void) -> EvaluationTrace {
+        func open<M: DecentralizedMethod>(_ m: M) -> EvaluationTrace where M.Scalar == S {
+            EvaluationRunner.run(m, on: inst, mixing: w, settings: settings, progress: progress)
+        }
+        return open(method)
+    }
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import L2O
+
+/// `l2o meta-train`: MiLoDo on LASSO with a curriculum, resumable after a kill.
+struct MetaTrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "meta-train",
+        abstract: "Meta-train a MiLoDo learned decentralized optimizer on LASSO problems.",
+        discussion: """
+            Writes a weights checkpoint to --out when done. While training, a resume checkpoint \
+            (<out>.resume.h5) is written after every stage and every --checkpoint-minutes; running \
+            the same command again resumes from it automatically.
+            """)
+
+    @Option(help: "Training problems: a suite JSON or an instance-set .h5 file.")
+    var suite: String = "Optimizees/lasso-10-300-10-0.1.json"
+    @Option(help: "Curriculum: 'paper' (five stages), 'demo' (short), or a JSON file.")
+    var curriculum: String = "paper"
+    @Option(help: "Weights checkpoint to write.")
+    var out: String = "Checkpoints/milodo.h5"
+    @Option(help: "Communication graph: ring, grid, tree, exponential, erdos-renyi, complete, star.")
+    var topology: String = "ring"
+    @Option(help: "Mixing rule for the special initialization: uniform, metropolis-hastings, max-degree, laplacian.")
+    var mixing: String = "uniform"
+    @Option(help: "Number of training instances to use (default: all of the train split).")
+    var trainCount: Int?
+    @Option(help: "Problems per meta-batch.") var batchSize: Int = 32
+    @Option(help: "Step size γ₀ of the special initialization.") var gamma0: Double = 0.03
+    @Option(help: "Global-norm clip of the meta-gradient.") var clipNorm: Double = 1.0
+    @Option(help: "Weight decay of the Adam meta-optimizer.") var weightDecay: Double = 1e-4
+    @Option(help: "Random seed (initialization, data order, LSTM states).") var seed: UInt64 = 0
+    @Option(help: "Minutes between periodic resume checkpoints.") var checkpointMinutes: Double = 10
+
+    func validate() throws {
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be ≥ 1") }
+        guard gamma0 > 0, gamma0.isFinite else { throw ValidationError("--gamma0 must be positive") }
+        guard clipNorm > 0 else { throw ValidationError("--clip-norm must be positive") }
+        guard weightDecay >= 0 else { throw ValidationError("--weight-decay must be ≥ 0") }
+        guard checkpointMinutes > 0 else { throw ValidationError("--checkpoint-minutes must be positive") }
+        if let trainCount, trainCount < 1 { throw ValidationError("--train-count must be ≥ 1") }
+        guard MixingRule(rawValue: mixing) != nil else {
+            throw ValidationError("unknown --mixing '\(mixing)'; choose from \(MixingRule.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
+    static func loadCurriculum(_ name: String) throws -> Curriculum {
+        switch name {
+        case "paper": return .paper
+        case "demo": return .demo
+        default:
+            do { return try Curriculum.load(from: URL(fileURLWithPath: name)) } catch { throw ValidationError("\(error)") }
+        }
+    }
+
+    func run() throws {
+        let curriculum = try Self.loadCurriculum(self.curriculum)
+        printErr("Loading training problems from \(suite)…")
+        let training: [LASSO<Float>] = try ProblemSource.lasso(suite, split: .train, count: trainCount, optimum: false)
+        let topo = try makeTopology(topology, nodes: training[0].nodes, seed: seed)
+        let w = try MixingMatrix<Float>(topology: topo, rule: MixingRule(rawValue: mixing)!)
+        var settings = MetaTrainingSettings()
+        settings.batchSize = min(batchSize, training.count)
+        settings.gamma0 = gamma0
+        settings.clipNorm = clipNorm
+        settings.weightDecay = weightDecay
+        settings.seed = seed
+        var rng = RandomState(seed: seed)
+        let model = try MiLoDoModel<Float>(topology: topo, hiddenSize: settings.hiddenSize, rng: &rng)
+        model.specialInitialize(gamma0: Float(gamma0), mixing: w, rng: &rng)
+        let trainer = try MetaTrainer(model: model, mixing: w, training: training, curriculum: curriculum, settings: settings)
+        let p0 = training[0]
+        let config = MiLoDoConfig(model: model, mixing: w, curriculum: curriculum, settings: settings,
+                                  trainedOn: "\(suite): \(training.count) × LASSO(\(p0.nodes),\(p0.dimension),\(p0.samplesPerNode),\(p0.lambda))")
+        let outURL = URL(fileURLWithPath: out)
+        let resumeURL = outURL.deletingPathExtension().appendingPathExtension("resume.h5")
+        if FileManager.default.fileExists(atPath: resumeURL.path) {
+            let ck = try Checkpoint.read(from: resumeURL, kind: MiLoDoCheckpoint.kind, requireResume: true)
+            try trainer.restore(from: ck, config: config)
+            printErr("Resuming from \(resumeURL.path): stage \(trainer.position.stage + 1), epoch \(trainer.position.epoch + 1), batch \(trainer.position.batch) (\(ProgressBar.formatDuration(trainer.secondsBefore)) trained before)")
+        }
+        let command = "l2o meta-train " + CommandLine.arguments.dropFirst(2).joined(separator: " ")
+        printErr("Meta-training MiLoDo (\(model.parameterCount) parameters, \(topo)) on \(config.trainedOn), curriculum '\(curriculum.name)' (\(curriculum.stages.count) stages)")
+        let bar = ProgressBar(total: trainer.batchCounts.total, label: "meta-train", minimumInterval: 1) { progressLine($0) }
+        try trainer.run(checkpointEvery: checkpointMinutes * 60, progress: { p in
+            bar.update(p.batchesDone, fields: [
+                ("stage", "\(p.position.stage + 1)/\(p.stageCount)"),
+                ("epoch", "\(p.position.epoch + 1)/\(p.epochsInStage)"),
+                ("meta-loss", String(format: "%.4g", p.loss)),
+                ("s/step", String(format: "%.2f", p.secondsPerStep)),
+            ])
+        }, checkpoint: { t in
+            try t.resumeCheckpoint(config: config, metadata: ["command": .string(command)]).write(to: resumeURL)
+        })
+        progressLine("", final: false)
+        let final = trainer.history.last
+        try MiLoDoCheckpoint.weights(model: model, config: config, metadata: [
+            "command": .string(command),
+            "wall_seconds": .double(trainer.secondsBefore),
+            "final_meta_loss": .double(final?.meanLoss ?? .nan),
+            "meta_steps": .integer(Int64(trainer.position.steps)),
+            "skipped_windows": .integer(Int64(trainer.position.skipped)),
+        ]).write(to: outURL)
+        var table = MarkdownTable(header: ["stage", "epoch", "mean meta-loss", "F(x̄ᴷ)", "seconds", "skipped"])
+        for h in trainer.history {
+            table.append(["\(h.stage + 1)", "\(h.epoch + 1)", formatNumber(h.meanLoss), formatNumber(h.finalObjective), formatNumber(h.seconds), "\(h.skippedWindows)"])
+        }
+        let summaryURL = outURL.deletingPathExtension().appendingPathExtension("md")
+        try ("# Meta-training of \(outURL.lastPathComponent)\n\nCommand: `\(command)`\n\nWall time: \(ProgressBar.formatDuration(trainer.secondsBefore)); meta-steps: \(trainer.position.steps); skipped windows: \(trainer.position.skipped).\n\n" + table.render()).write(to: summaryURL, atomically: true, encoding: .utf8)
+        try? FileManager.default.removeItem(at: resumeURL)
+        printErr("\nDone in \(ProgressBar.formatDuration(trainer.secondsBefore)). Weights: \(outURL.path); history: \(summaryURL.path)")
+    }
+}

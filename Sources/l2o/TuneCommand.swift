@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import L2O
+
+/// `l2o tune`: grid search of the handcrafted methods' step sizes on training problems.
+struct TuneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tune",
+        abstract: "Grid-search each handcrafted method's step size on training problems.",
+        discussion: """
+            For each method, every step size of a geometric grid runs --iterations iterations on \
+            --count training instances; the chosen step is the stable one reaching --tolerance in \
+            the fewest iterations (median over instances). Writes the choices and every candidate \
+            as JSON (read by `l2o evaluate --tuned`) and prints a table.
+            """)
+
+    @Option(help: "Problems: a suite JSON or an instance-set .h5 file.")
+    var problems: String = "Optimizees/lasso-10-300-10-0.1.json"
+    @Option(help: "Comma-separated handcrafted methods.") var methods: String = "prox-dgd,pg-extra,prox-ed,prox-atc,dapg,odapg,admm"
+    @Option(help: "Training instances per grid point.") var count: Int = 4
+    @Option(help: "Iterations per run.") var iterations: Int = 3000
+    @Option(help: "Relative-gap tolerance that defines 'fastest'.") var tolerance: Double = 1e-6
+    @Option(help: "Smallest step of the grid.") var low: Double = 0.002
+    @Option(help: "Largest step of the grid.") var high: Double = 0.2
+    @Option(help: "Grid points.") var points: Int = 21
+    @Option(help: "Communication graph.") var topology: String = "ring"
+    @Option(help: "Mixing rule.") var mixing: String = "uniform"
+    @Option(help: "Output JSON.") var out: String = "runs/tuned-steps.json"
+    @Option(help: "Seed (random topologies).") var seed: UInt64 = 0
+
+    func validate() throws {
+        guard low > 0, high > low else { throw ValidationError("need 0 < --low < --high") }
+        guard points >= 2 else { throw ValidationError("--points must be ≥ 2") }
+        guard count >= 1, iterations >= 1 else { throw ValidationError("--count and --iterations must be ≥ 1") }
+        guard tolerance > 0 else { throw ValidationError("--tolerance must be positive") }
+        guard MixingRule(rawValue: mixing) != nil else { throw ValidationError("unknown --mixing '\(mixing)'") }
+    }
+
+    func run() throws {
+        printErr("Loading \(count) training problems from \(problems) (with reference optima)…")
+        let ps: [LASSO<Double>] = try ProblemSource.lasso(problems, split: .train, count: count, optimum: true) { k, n in progressLine("  instance \(k)/\(n)") }
+        progressLine("", final: false)
+        let topo = try makeTopology(topology, nodes: ps[0].nodes, seed: seed)
+        let w = try MixingMatrix<Double>(topology: topo, rule: MixingRule(rawValue: mixing)!)
+        let instances = try evaluationInstances(ps, names: ps.indices.map { "train-\($0)" })
+        let tuner = StepSizeTuner(low: low, high: high, count: points, iterations: iterations, tolerance: tolerance)
+        var results = [StepSizeTuner.Result]()
+        var table = MarkdownTable(header: ["method", "tuned γ", "median iterations to \(formatNumber(tolerance))", "stable range"])
+        for name in methods.split(separator: ",").map(String.init) {
+            guard MethodSpec.handcrafted.contains(name) else { throw ValidationError("unknown method '\(name)'") }
+            let r: StepSizeTuner.Result = try MethodSpec.with(name, step: 1, scalar: Double.self, mixing: w) { method in
+                func open<M: DecentralizedMethod>(_ m: M) throws -> StepSizeTuner.Result where M.Scalar == Double {
+                    try tuner.tune({ var c = m; c.stepSize = $0; return c }, on: instances, mixing: w) { k, n in
+                        progressLine("tune \(name) [\(k)/\(n)]")
+                    }
+                }
+                return try open(method)
+            }
+            progressLine("", final: false)
+            results.append(r)
+            let best = r.candidates.first { $0.stepSize == r.best }!
+            let stable = r.candidates.filter(\.stable).map(\.stepSize)
+            table.append([name, formatNumber(r.best),
+                          best.medianIterations > Double(iterations) ? "> \(iterations)" : formatNumber(best.medianIterations),
+                          "\(formatNumber(stable.min() ?? .nan))–\(formatNumber(stable.max() ?? .nan))"])
+        }
+        let tuned = TunedSteps(problems: problems, topology: topology, mixing: mixing, iterations: iterations, tolerance: tolerance,
+                               steps: Dictionary(uniqueKeysWithValues: results.map { ($0.method, $0.best) }), results: results)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let url = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try enc.encode(tuned).write(to: url, options: .atomic)
+        print(table.render())
+        printErr("Wrote \(url.path)")
+    }
+}
