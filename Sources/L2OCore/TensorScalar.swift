@@ -19,8 +19,7 @@ public protocol TensorScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable
     static func sqrt(_ x: Self) -> Self
     static func log1p(_ x: Self) -> Self
     static func pow(_ x: Self, _ y: Self) -> Self
-    /// `e^x` for fused kernels: a vectorizable few-ulp approximation for Float (`FastMath`), the
-    /// C library for Double.
+    /// `e^x` for fused kernels: a vectorizable few-ulp approximation (`FastMath`).
     static func kernelExp(_ x: Self) -> Self
 
     /// `C ← α op(A) op(B) + β C` (row-major).
@@ -88,7 +87,7 @@ extension Double: TensorScalar {
     @inlinable public static func sqrt(_ x: Double) -> Double { x.squareRoot() }
     @inlinable public static func log1p(_ x: Double) -> Double { Foundation.log1p(x) }
     @inlinable public static func pow(_ x: Double, _ y: Double) -> Double { Foundation.pow(x, y) }
-    @inlinable @inline(__always) public static func kernelExp(_ x: Double) -> Double { Foundation.exp(x) }
+    @inlinable @inline(__always) public static func kernelExp(_ x: Double) -> Double { FastMath.exp(x) }
 
     @inlinable public static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,

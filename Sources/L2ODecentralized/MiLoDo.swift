@@ -1,3 +1,4 @@
+import Foundation
 import L2OCore
 import L2ONN
 
@@ -135,33 +136,50 @@ public final class MiLoDoModel<Scalar: TensorScalar>: Module {
         let shape = st.x[0].shape
         let rows = shape.reduce(1, *)
         func col(_ v: Variable<Scalar>) -> Variable<Scalar> { v.reshaped([rows, 1]) }
-        var z = [Variable<Scalar>](), lstm = st.lstm
-        for i in 0..<n {
+        // Without a recording tape the nodes are independent within each phase and run on all
+        // cores; with one, they run in order (a tape is single-threaded).
+        let parallel = !(context.tape?.isRecording ?? false)
+        func forEachNode(_ body: (Int) throws -> Void) throws {
+            if parallel && n > 1 {
+                var failure: Error?
+                let lock = NSLock()
+                DispatchQueue.concurrentPerform(iterations: n) { i in
+                    do { try body(i) } catch { lock.lock(); failure = error; lock.unlock() }
+                }
+                if let failure { throw failure }
+            } else {
+                for i in 0..<n { try body(i) }
+            }
+        }
+        var z = [Variable<Scalar>?](repeating: nil, count: n), lstm = st.lstm
+        var newStates = [[(h: Variable<Scalar>, c: Variable<Scalar>)]](repeating: [], count: n)
+        let lock = NSLock()
+        try forEachNode { i in
             let feat = Variable.concat([col(g[i]), col(st.y[i])], axis: 1)
             let (p, sM) = try nodes[i].m(feat, state: st.lstm[i][0], context: context)
-            lstm[i][0] = sM
             let pp = p.reshaped(shape)
-            z.append(softThreshold(st.x[i] - pp * (g[i] + st.y[i]), pp * lambda))
+            let zi = softThreshold(st.x[i] - pp * (g[i] + st.y[i]), pp * lambda)
+            lock.lock(); z[i] = zi; newStates[i] = [sM]; lock.unlock()
         }
-        var deltas = [[Variable<Scalar>]](), sOut = [Variable<Scalar>](), uOut = [Variable<Scalar>]()
-        for i in 0..<n {
-            let d = topology.neighbors[i].map { z[i] - z[$0] }
-            deltas.append(d)
+        let zs = z.map { $0! }
+        var deltas = [[Variable<Scalar>]](repeating: [], count: n)
+        var sOut = [Variable<Scalar>?](repeating: nil, count: n), uOut = [Variable<Scalar>?](repeating: nil, count: n)
+        try forEachNode { i in
+            let d = topology.neighbors[i].map { zs[i] - zs[$0] }
             let feat = Variable.concat(d.map(col), axis: 1)
             let (ps, sS) = try nodes[i].s(feat, state: st.lstm[i][1], context: context)
             let (pu, sU) = try nodes[i].u(feat, state: st.lstm[i][2], context: context)
-            lstm[i][1] = sS
-            lstm[i][2] = sU
-            sOut.append(ps)
-            uOut.append(pu)
+            lock.lock(); deltas[i] = d; sOut[i] = ps; uOut[i] = pu; newStates[i] += [sS, sU]; lock.unlock()
         }
+        for i in 0..<n { lstm[i] = newStates[i] }
+        let sOuts = sOut.map { $0! }, uOuts = uOut.map { $0! }
         var x = [Variable<Scalar>](), y = [Variable<Scalar>]()
         for i in 0..<n {
-            var ySum = st.y[i], xNew = z[i]
+            var ySum = st.y[i], xNew = zs[i]
             for (k, j) in topology.neighbors[i].enumerated() {
                 let back = topology.neighbors[j].firstIndex(of: i)!
-                let p1 = (sOut[i].columns(k..<(k + 1)) + sOut[j].columns(back..<(back + 1))) * 0.5
-                let p2 = uOut[i].columns(k..<(k + 1))
+                let p1 = (sOuts[i].columns(k..<(k + 1)) + sOuts[j].columns(back..<(back + 1))) * 0.5
+                let p2 = uOuts[i].columns(k..<(k + 1))
                 ySum = ySum + p1.reshaped(shape) * deltas[i][k]
                 xNew = xNew - p2.reshaped(shape) * deltas[i][k]
             }
