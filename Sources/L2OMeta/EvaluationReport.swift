@@ -48,7 +48,10 @@ public struct EvaluationReport: Sendable, Codable {
         var out = "## \(title)\n\n\(settings.iterations) iterations; medians over \(Set(traces.map(\.instance)).count) instance(s); relative gap `(F(x̄) − F*)/|F*|`.\n\n"
         out += table.render()
         let div = traces.filter(\.diverged)
-        if !div.isEmpty { out += "\nDiverged: " + div.map { "\($0.method) on \($0.instance)" }.joined(separator: ", ") + "\n" }
+        if !div.isEmpty {
+            out += "\nDiverged (non-finite objective; the run stopped there, the others continued): "
+                + div.map { "\($0.method) on \($0.instance) at iteration \($0.points.last?.iteration ?? 0)" }.joined(separator: ", ") + "\n"
+        }
         return out
     }
 

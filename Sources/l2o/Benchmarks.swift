@@ -46,7 +46,61 @@ enum Benchmarks {
         Benchmark(name: "stream", run: stream),
         Benchmark(name: "lstm", run: lstm),
         Benchmark(name: "lasso-grad", run: lassoGrad),
+        Benchmark(name: "prox-ed-step", run: proxEDStep),
+        Benchmark(name: "milodo-step", run: miloDoStep),
     ]
+
+    /// A `[n, N, d]` Float tensor of pseudo-random values in [−1, 1), filled on all cores.
+    static func bigUniform(_ shape: [Int]) -> Tensor<Float> {
+        Tensor<Float>(shape: shape) { p in
+            Parallel.forEachChunk(p.count, minimumPerChunk: 1 << 20) { r in
+                var st = RandomState(seed: UInt64(r.lowerBound))
+                for i in r { p[i] = Float(Int64(bitPattern: st.next() >> 40) - (1 << 23)) * 0x1p-23 }
+            }
+        }
+    }
+
+    /// One Prox-ED iteration on LASSO(10, 30000, 1000, 0.1) in Float (A is 1.2 GB).
+    static func proxEDStep(_ s: BenchSettings) -> [JSONLine] {
+        let n = 10, N = 1000, d = 30000
+        let p = try! LASSO<Float>(A: bigUniform([n, N, d]), b: Tensor.normal([n, N], seed: 4), lambda: 0.1)
+        let oracles = NodeOracles<Float>(nodeCount: n, dimension: d, lambda: 0.1) { p.gradients(at: $0) }
+        let w = try! MixingMatrix<Float>(topology: try! .ring(n), rule: .uniform)
+        let m = ProxED<Float>(stepSize: 0.03)
+        var state = m.makeState(oracles, mixing: w)
+        let ms = Timing.median(reps: s.reps ?? 10, warmup: s.warmup) { m.step(&state, oracles, mixing: w) }
+        precondition(m.iterate(state).isFinite)
+        var j = JSONLine("prox-ed-step")
+        j.add("n", n); j.add("N", N); j.add("d", d)
+        j.add("scalar", "float32")
+        j.add("median_ms", ms)
+        j.add("bytes_A", n * N * d * 4)
+        j.add("gbps", Double(n * N * d * 4) / (ms * 1e6))
+        return [j]
+    }
+
+    /// One MiLoDo iteration forward (no tape) for a batch of 32 LASSO(10,300,10) problems on a
+    /// ring, Float — the same work as the JAX peer's `milodo-step`.
+    static func miloDoStep(_ s: BenchSettings) -> [JSONLine] {
+        let n = 10, d = 300, N = 10, batch = 32
+        var rng = RandomState(seed: 2)
+        let topo = try! Topology.ring(n)
+        let w = try! MixingMatrix<Float>(topology: topo, rule: .uniform)
+        let model = try! MiLoDoModel<Float>(topology: topo, rng: &rng)
+        model.specialInitialize(gamma0: 0.03, mixing: w, rng: &rng)
+        let problems = (0..<batch).map { k in try! LASSO<Float>(A: .normal([n, N, d], seed: UInt64(10 + k)), b: .normal([n, N], seed: UInt64(100 + k)), lambda: 0.1) }
+        let data = try! LassoMetaBatch(problems)
+        let context = ForwardContext<Float>(tape: nil)
+        var state = model.initialState(batch: batch, dimension: d, tape: nil, rng: &rng)
+        let ms = Timing.median(reps: s.reps ?? 10, warmup: s.warmup) {
+            state = try! model.step(state, lambda: 0.1, context: context, gradients: data.gradients)
+        }
+        var j = JSONLine("milodo-step")
+        j.add("n", n); j.add("d", d); j.add("batch", batch); j.add("hidden", 20)
+        j.add("scalar", "float32")
+        j.add("median_ms", ms)
+        return [j]
+    }
 
     /// Square matrix products: the machine's floating-point ceiling through OpenBLAS.
     static func gemm(_ s: BenchSettings) -> [JSONLine] {

@@ -2,14 +2,21 @@ import ArgumentParser
 import Foundation
 import L2O
 
-/// `l2o demo`: a small real job end to end on built-in defaults.
+/// `l2o demo`: the main job end to end on built-in defaults.
 ///
-/// Trains an MLP classifier on synthetic data labelled by a random "teacher" network, with
-/// minibatch gradient descent with momentum, and prints the loss curve and held-out accuracy.
+/// `--job milodo` (default): meta-train MiLoDo on LASSO(10,300,10,0.1) with a short curriculum,
+/// tune Prox-ED's step on training instances, evaluate both on held-out instances, and print the
+/// table and the plot paths. `--job mlp`: train an MLP classifier on synthetic teacher-labelled
+/// data and print its loss curve.
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Train an MLP on synthetic teacher-labelled data and print its loss curve.")
+        abstract: "Meta-train MiLoDo on LASSO and evaluate it against tuned Prox-ED (or --job mlp).")
+
+    @Option(help: "milodo (meta-train + evaluate) or mlp (synthetic classification).") var job: String = "milodo"
+    @Option(help: "Held-out instances evaluated (milodo job).") var evalCount: Int = 3
+    @Option(help: "Iterations of the evaluation (milodo job).") var evalIterations: Int = 10000
+    @Option(help: "Folder for the milodo job's outputs.") var folder: String = "runs/demo"
 
     @Option(help: "Training epochs.") var epochs: Int = 15
     @Option(help: "Random seed (data, initialization, minibatch order).") var seed: UInt64 = 0
@@ -19,12 +26,41 @@ struct DemoCommand: ParsableCommand {
     var out: String = "runs/demo/mlp-weights.h5"
 
     func validate() throws {
+        guard ["milodo", "mlp"].contains(job) else { throw ValidationError("--job must be milodo or mlp") }
+        guard evalCount >= 1, evalIterations >= 1 else { throw ValidationError("--eval-count and --eval-iterations must be ≥ 1") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
         guard hidden >= 1 else { throw ValidationError("--hidden must be at least 1") }
     }
 
     func run() throws {
+        if job == "milodo" { try runMiLoDo() } else { try runMLP() }
+    }
+
+    /// Runs one subcommand as a user would, echoing it first.
+    func step<C: ParsableCommand>(_ title: String, _ type: C.Type, _ args: [String]) throws {
+        printErr("\n== \(title)\n$ l2o \(C.configuration.commandName ?? "") \(args.joined(separator: " "))")
+        var command = try type.parse(args)
+        try command.run()
+    }
+
+    func runMiLoDo() throws {
+        let t0 = Date()
+        let suite = "Optimizees/lasso-10-300-10-0.1.json"
+        let checkpoint = "\(folder)/milodo-demo.h5", tuned = "\(folder)/tuned-steps.json", eval = "\(folder)/evaluation"
+        try step("1/3 Meta-train MiLoDo (short curriculum; resumes if interrupted)", MetaTrainCommand.self,
+                 ["--suite", suite, "--curriculum", "demo", "--out", checkpoint, "--seed", "\(seed)"])
+        try step("2/3 Tune Prox-ED's step size on training instances", TuneCommand.self,
+                 ["--problems", suite, "--methods", "prox-ed", "--count", "2", "--iterations", "3000", "--points", "15",
+                  "--tolerance", "1e-4", "--out", tuned])
+        try step("3/3 Evaluate on held-out test instances", EvaluateCommand.self,
+                 ["--problems", suite, "--split", "test", "--count", "\(evalCount)", "--iterations", "\(evalIterations)",
+                  "--methods", "prox-ed,milodo:\(checkpoint)", "--tuned", tuned, "--scalar", "double", "--out", eval])
+        printErr("\nPlots: \(eval)/gap-vs-iteration.svg, \(eval)/gap-vs-seconds.svg, \(eval)/consensus-vs-iteration.svg")
+        printErr("Demo finished in \(ProgressBar.formatDuration(Date().timeIntervalSince(t0))).")
+    }
+
+    func runMLP() throws {
         let features = 20, classes = 4, trainCount = 4000, testCount = 1000, batch = 100
         var rng = RandomState(seed: seed)
         // Data: Gaussian inputs, labels = argmax of a random teacher network.

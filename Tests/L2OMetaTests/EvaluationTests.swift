@@ -47,6 +47,10 @@ final class EvaluationTests: XCTestCase {
         let trace = EvaluationRunner.run(ProxDGD(stepSize: 5), on: inst, mixing: w, settings: EvaluationSettings(iterations: 100_000))
         XCTAssertTrue(trace.diverged)
         XCTAssertLessThan(trace.points.last!.iteration, 100_000)
+        let ok = EvaluationRunner.run(ProxED(stepSize: 0.5), on: inst, mixing: w, settings: EvaluationSettings(iterations: 50))
+        let md = EvaluationReport(title: "t", settings: EvaluationSettings(iterations: 50), traces: [trace, ok]).markdownTable()
+        XCTAssertTrue(md.contains("prox-dgd on quad-2 at iteration \(trace.points.last!.iteration)"), md)
+        XCTAssertTrue(md.contains("| prox-ed "), "the other method's row is still reported")
     }
 
     func testReportWritesTablesAndPlots() throws {
