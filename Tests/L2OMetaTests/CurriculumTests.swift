@@ -1,0 +1,26 @@
+import XCTest
+@testable import L2OMeta
+import Foundation
+
+final class CurriculumTests: XCTestCase {
+    var root: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+
+    func testShippedCurriculaEqualTheBuiltIns() throws {
+        XCTAssertEqual(try Curriculum.load(from: root.appendingPathComponent("Optimizees/curricula/paper.json")), Curriculum.paper)
+        XCTAssertEqual(try Curriculum.load(from: root.appendingPathComponent("Optimizees/curricula/demo.json")), Curriculum.demo)
+        XCTAssertEqual(Curriculum.paper.stages.map(\.horizon), [10, 20, 40, 80, 100])
+        XCTAssertEqual(Curriculum.paper.stages.map(\.truncation), [5, 10, 20, 40, 20])
+    }
+
+    func testInvalidCurriculaAreRejectedWithTheStage() throws {
+        var c = Curriculum.paper
+        c.stages[2].horizon = 45  // not a multiple of K_T = 20
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("stage 3"), "\($0)") }
+        c = Curriculum(name: "empty", stages: [])
+        XCTAssertThrowsError(try c.validate())
+        let bad = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID()).json")
+        try Data("{\"name\": 3}".utf8).write(to: bad)
+        defer { try? FileManager.default.removeItem(at: bad) }
+        XCTAssertThrowsError(try Curriculum.load(from: bad)) { XCTAssertTrue("\($0)".contains("not valid"), "\($0)") }
+    }
+}
