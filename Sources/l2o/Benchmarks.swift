@@ -76,7 +76,22 @@ enum Benchmarks {
         j.add("median_ms", ms)
         j.add("bytes_A", n * N * d * 4)
         j.add("gbps", Double(n * N * d * 4) / (ms * 1e6))
-        return [j]
+        // The learned rule on the same instance (its cost does not depend on θ's values).
+        var rng = RandomState(seed: 5)
+        let model = try! MiLoDoModel<Float>(topology: w.topology, rng: &rng)
+        model.specialInitialize(gamma0: 0.03, mixing: w, rng: &rng)
+        let milodo = MiLoDoOptimizer(model: model)
+        var ms2 = 0.0
+        do {
+            var st = milodo.makeState(oracles, mixing: w)
+            ms2 = Timing.median(reps: max(3, (s.reps ?? 10) / 2), warmup: 1) { milodo.step(&st, oracles, mixing: w) }
+        }
+        var k = JSONLine("milodo-step-large")
+        k.add("n", n); k.add("N", N); k.add("d", d)
+        k.add("scalar", "float32")
+        k.add("median_ms", ms2)
+        k.add("ratio_to_prox_ed", ms2 / ms)
+        return [j, k]
     }
 
     /// One MiLoDo iteration forward (no tape) for a batch of 32 LASSO(10,300,10) problems on a
