@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := demo
 
 # System packages the project needs (Debian names).
-APT_PACKAGES := pkg-config zlib1g-dev libopenblas-dev libhdf5-dev hdf5-tools python3-h5py
+APT_PACKAGES := pkg-config zlib1g-dev libopenblas-dev libhdf5-dev hdf5-tools python3-h5py dataset-fashion-mnist
 
 # Let the vectorized kernels use AVX2/FMA when this CPU has them (see Package.swift).
 L2O_TARGET_CPU ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo 2>/dev/null && echo haswell)

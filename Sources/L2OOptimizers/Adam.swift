@@ -60,6 +60,7 @@ public struct Adam<Scalar: TensorScalar>: ElementwiseOptimizer, ValidatedHyperPa
             correction1: Scalar(1 - pow(beta1, Double(t))), correction2Root: Scalar((1 - pow(beta2, Double(t))).squareRoot()),
             eps: Scalar(epsilon))
     }
+    @_specialize(where Scalar == Float)
     public func delta(parameter p: Tensor<Scalar>, gradient g: Tensor<Scalar>, slots: inout [Tensor<Scalar>], coefficients c: AdamCoefficients<Scalar>) -> Tensor<Scalar> {
         var m = slots[0], v = slots[1]
         let stepSize = c.lr / c.correction1

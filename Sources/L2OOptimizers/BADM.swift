@@ -129,6 +129,7 @@ public struct BADM<Scalar: TensorScalar> {
     /// `w_B` back into them. Returns the α-weighted mean sub-batch loss (each evaluated at the
     /// `w_{b−1}` its gradient was taken at) and how many batches the non-finite guard skipped.
     @discardableResult
+    @_specialize(where Scalar == Float, Source == ClosureGradientSource<Float>)
     public func pass<Source: SubBatchGradientSource>(
         _ state: inout BADMState<Scalar>, parameters: NamedParameters<Scalar>, source: Source
     ) throws -> BADMPassReport where Source.Scalar == Scalar {

@@ -74,6 +74,7 @@ public struct NAdam<Scalar: TensorScalar>: ElementwiseOptimizer, ValidatedHyperP
             momentCoefficient: Scalar(lr * muNext / (1 - product * muNext)),
             correction2Root: Scalar((1 - pow(beta2, Double(t))).squareRoot()), eps: Scalar(epsilon))
     }
+    @_specialize(where Scalar == Float)
     public func delta(parameter p: Tensor<Scalar>, gradient g: Tensor<Scalar>, slots: inout [Tensor<Scalar>],
                       coefficients c: NAdamCoefficients<Scalar>) -> Tensor<Scalar> {
         var m = slots[0], v = slots[1]

@@ -43,6 +43,7 @@ public struct RMSProp<Scalar: TensorScalar>: ElementwiseOptimizer, ValidatedHype
     public func coefficients(step t: Int, learningRate lr: Double, values: inout [String: Double]) -> (lr: Scalar, alpha: Scalar, eps: Scalar) {
         (Scalar(lr), Scalar(alpha), Scalar(epsilon))
     }
+    @_specialize(where Scalar == Float)
     public func delta(parameter p: Tensor<Scalar>, gradient g: Tensor<Scalar>, slots: inout [Tensor<Scalar>],
                       coefficients c: (lr: Scalar, alpha: Scalar, eps: Scalar)) -> Tensor<Scalar> {
         var v = slots[0]
@@ -107,6 +108,7 @@ public struct AdaGrad<Scalar: TensorScalar>: ElementwiseOptimizer, ValidatedHype
     public func coefficients(step t: Int, learningRate lr: Double, values: inout [String: Double]) -> (lr: Scalar, eps: Scalar) {
         (Scalar(lr / (1 + Double(t - 1) * learningRateDecay)), Scalar(epsilon))
     }
+    @_specialize(where Scalar == Float)
     public func delta(parameter p: Tensor<Scalar>, gradient g: Tensor<Scalar>, slots: inout [Tensor<Scalar>],
                       coefficients c: (lr: Scalar, eps: Scalar)) -> Tensor<Scalar> {
         var s = slots[0]

@@ -26,6 +26,7 @@ public struct SGD<Scalar: TensorScalar>: ElementwiseOptimizer, ValidatedHyperPar
         try processing.validate(optimizer: name)
     }
     public func coefficients(step t: Int, learningRate lr: Double, values: inout [String: Double]) -> Scalar { Scalar(lr) }
+    @_specialize(where Scalar == Float)
     public func delta(parameter p: Tensor<Scalar>, gradient g: Tensor<Scalar>, slots: inout [Tensor<Scalar>], coefficients lr: Scalar) -> Tensor<Scalar> {
         g * (-lr)
     }
@@ -69,6 +70,7 @@ public struct Momentum<Scalar: TensorScalar>: ElementwiseOptimizer, ValidatedHyp
     public func coefficients(step t: Int, learningRate lr: Double, values: inout [String: Double]) -> (lr: Scalar, mu: Scalar) {
         (Scalar(lr), Scalar(momentum))
     }
+    @_specialize(where Scalar == Float)
     public func delta(parameter p: Tensor<Scalar>, gradient g: Tensor<Scalar>, slots: inout [Tensor<Scalar>], coefficients c: (lr: Scalar, mu: Scalar)) -> Tensor<Scalar> {
         var b = slots[0]
         b *= c.mu
@@ -119,6 +121,7 @@ public struct Nesterov<Scalar: TensorScalar>: ElementwiseOptimizer, ValidatedHyp
     public func coefficients(step t: Int, learningRate lr: Double, values: inout [String: Double]) -> (lr: Scalar, mu: Scalar) {
         (Scalar(lr), Scalar(momentum))
     }
+    @_specialize(where Scalar == Float)
     public func delta(parameter p: Tensor<Scalar>, gradient g: Tensor<Scalar>, slots: inout [Tensor<Scalar>], coefficients c: (lr: Scalar, mu: Scalar)) -> Tensor<Scalar> {
         var b = slots[0]
         b *= c.mu

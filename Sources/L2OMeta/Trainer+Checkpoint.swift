@@ -1,0 +1,113 @@
+import Foundation
+import L2OCheckpoint
+import L2OCore
+import L2ONN
+import L2OOptimizers
+
+/// Resume and weights checkpoints of a `Trainer` (schema in `docs/checkpoint-format.md`).
+///
+/// - `parameters`: every parameter and buffer of the model by full name.
+/// - `optimizer_state`: the optimizer's exported state keyed by parameter name
+///   (`exp_avg.layers.0.weight`, BADM's `dual.n3.layers.0.weight`…), its values (`step`,
+///   `passes`…) and the attribute `algorithm`.
+/// - `training`: `completed_epochs`, `seconds`, `batch_size`, `data_seed`, `next_data_order_seed`
+///   (the generator seed of the next epoch's permutation, `Trainer.dataOrderSeed`), and `history`
+///   (JSON of the `EpochRecord`s).
+extension Trainer {
+    /// The `kind` of training checkpoints.
+    public static var checkpointKind: String { "classifier-training" }
+
+    /// Everything needed to continue: weights, buffers, optimizer state, epoch, data order, history.
+    /// `config` is canonical JSON describing the run (see `Checkpoint.configJSON`); `restore`
+    /// refuses a checkpoint whose config differs.
+    public func resumeCheckpoint(config: String, metadata: [String: HDF5AttributeValue] = [:]) throws -> Checkpoint {
+        var opt = CheckpointSection()
+        let exported: ExportedOptimizerState<Scalar>
+        switch algorithm {
+        case .optimizer(let o): exported = o.exportState(optimizerState!)
+        case .badm: exported = badmState!.exported()
+        }
+        for (name, t) in exported.tensors { opt.set(t, named: name) }
+        for (name, v) in exported.values { opt.values[name] = .double(v) }
+        opt.values["algorithm"] = .string(algorithm.name)
+        var training = CheckpointSection()
+        training.values["completed_epochs"] = .integer(Int64(completedEpochs))
+        training.values["seconds"] = .double(seconds)
+        training.values["batch_size"] = .integer(Int64(settings.batchSize))
+        training.values["data_seed"] = .integer(Int64(bitPattern: settings.seed))
+        training.values["next_data_order_seed"] = .integer(Int64(bitPattern: Self.dataOrderSeed(seed: settings.seed, epoch: completedEpochs)))
+        training.values["history"] = .string(try Self.encodeHistory(history))
+        return Checkpoint(resumeOf: Self.checkpointKind, config: config, seed: settings.seed,
+                          parameters: modelSection(), optimizerState: opt, training: training, metadata: metadata)
+    }
+
+    /// The trained model only (parameters and buffers), for evaluation and shipping.
+    public func weightsCheckpoint(config: String, metadata: [String: HDF5AttributeValue] = [:]) -> Checkpoint {
+        Checkpoint(weightsOf: Self.checkpointKind, config: config, seed: settings.seed, parameters: modelSection(), metadata: metadata)
+    }
+
+    func modelSection() -> CheckpointSection {
+        let m = classifier.module
+        return CheckpointSection(named: m.namedParameters().map { ($0.name, $0.parameter.value) } + m.namedBuffers().map { ($0.name, $0.buffer.value) })
+    }
+
+    /// Restores weights, buffers, optimizer state, epoch count, seconds and history from a resume
+    /// checkpoint written by `resumeCheckpoint` with the same `config`. All checks happen before
+    /// anything changes; errors are `TrainingError.cannotResume` or the checkpoint's and the
+    /// optimizer's typed errors (missing or mis-shaped tensors, named).
+    public func restore(from checkpoint: Checkpoint, config: String) throws {
+        guard checkpoint.type == .resume else {
+            throw TrainingError.cannotResume(file: checkpoint.file, reason: "it is a weights checkpoint, not a resume checkpoint")
+        }
+        guard checkpoint.config == config else {
+            throw TrainingError.cannotResume(file: checkpoint.file, reason: "it was made by a run with another configuration (model, data, optimizer, hyper-parameters, batch size or seed)\n  file: \(checkpoint.config)\n  now:  \(config)")
+        }
+        let stored = try checkpoint.optimizerState.string(named: "algorithm")
+        guard stored == algorithm.name else {
+            throw TrainingError.cannotResume(file: checkpoint.file, reason: "it holds \(stored) state, this run uses \(algorithm.name)")
+        }
+        let m = classifier.module
+        let shapes = m.namedParameters().map { ($0.name, $0.parameter.shape) } + m.namedBuffers().map { ($0.name, $0.buffer.shape) }
+        let tensors: [String: Tensor<Scalar>] = try checkpoint.parameterTensors(expecting: shapes)
+        var export = ExportedOptimizerState<Scalar>()
+        for name in checkpoint.optimizerState.tensors.keys { export.tensors[name] = try checkpoint.optimizerState.tensor(named: name) }
+        for (name, v) in checkpoint.optimizerState.values {
+            if let d = v.doubleValue { export.values[name] = d }
+        }
+        let named = m.namedParameters()
+        var newOptimizerState: OptimizerState<Scalar>?
+        var newBADMState: BADMState<Scalar>?
+        switch algorithm {
+        case .optimizer(let o): newOptimizerState = try o.importState(export, for: named)
+        case .badm(let b): newBADMState = try b.importState(export, for: named)
+        }
+        let t = checkpoint.training
+        let epochs = Int(try t.integer(named: "completed_epochs"))
+        let secs = try t.double(named: "seconds")
+        let hist = try Self.decodeHistory(try t.string(named: "history"), file: checkpoint.file)
+        guard epochs >= 0, hist.count == epochs + 1 else {
+            throw TrainingError.cannotResume(file: checkpoint.file, reason: "its history has \(hist.count) entries for \(epochs) completed epochs")
+        }
+        try m.loadState(tensors)
+        optimizerState = newOptimizerState
+        badmState = newBADMState
+        completedEpochs = epochs
+        seconds = secs
+        history = hist
+    }
+
+    static func encodeHistory(_ h: [EpochRecord]) throws -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: try enc.encode(h), as: UTF8.self)
+    }
+
+    static func decodeHistory(_ s: String, file: String) throws -> [EpochRecord] {
+        let dec = JSONDecoder()
+        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do { return try dec.decode([EpochRecord].self, from: Data(s.utf8)) } catch {
+            throw TrainingError.cannotResume(file: file, reason: "its training history is not readable: \(error)")
+        }
+    }
+}
