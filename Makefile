@@ -38,7 +38,7 @@ demo: build
 ## The whole test suite (debug build: every bounds check and precondition is on).
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --disable-swift-testing
 
 ## All benchmarks as JSON lines.
 bench: build
