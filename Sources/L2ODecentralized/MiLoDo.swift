@@ -6,11 +6,11 @@ import L2ONN
 /// Linear(20, out) → output activation, applied to every coordinate independently (rows are
 /// coordinates, so a model trained at d = 300 runs at any d).
 public final class CoordinatewiseNet<Scalar: TensorScalar>: Module {
-    public enum Output: String, Sendable, Codable { case relu, exp }
+    public enum Output: String, Sendable, Codable { case relu, exp, identity }
     public let lstm: LSTMCell<Scalar>
     public let hidden: Linear<Scalar>
     public let output: Linear<Scalar>
-    public let outputActivation: Output
+    public internal(set) var outputActivation: Output
     public var isTraining = true
     public var localParameters: NamedParameters<Scalar> { [] }
     public var localBuffers: NamedBuffers<Scalar> { [] }
@@ -30,7 +30,11 @@ public final class CoordinatewiseNet<Scalar: TensorScalar>: Module {
     {
         let s = try lstm(features, state: state, context: context)
         let z = try output(relu(try hidden(s.h, context: context)), context: context)
-        return (outputActivation == .relu ? relu(z) : exp(z), s)
+        switch outputActivation {
+        case .relu: return (relu(z), s)
+        case .exp: return (exp(z), s)
+        case .identity: return (z, s)
+        }
     }
 }
 
@@ -67,6 +71,11 @@ public final class MiLoDoModel<Scalar: TensorScalar>: Module {
     public let topology: Topology
     public let hiddenSize: Int
     public let nodes: [MiLoDoNode<Scalar>]
+    /// How the networks' last layer becomes coefficients (`paper` unless `useBoundedOutputs`).
+    public private(set) var outputs: MiLoDoOutputs = .paper
+    /// Per node, the Exact Diffusion constants the bounded outputs are centred on:
+    /// `γ₀` (1 column), `w_ij/(2γ₀)` and `w_ij/2` (one column per neighbour), each `[1, cols]`.
+    @usableFromInline var centres: [(m: Tensor<Scalar>, s: Tensor<Scalar>, u: Tensor<Scalar>)] = []
     public var isTraining = true
     public var localParameters: NamedParameters<Scalar> { [] }
     public var localBuffers: NamedBuffers<Scalar> { [] }
@@ -80,6 +89,34 @@ public final class MiLoDoModel<Scalar: TensorScalar>: Module {
         nodes = ns
     }
 
+    /// Switches to bounded outputs around Exact Diffusion's constants (a departure from the paper,
+    /// which uses ReLU/exp/ReLU): with the networks' raw outputs `o`,
+    /// ```
+    /// p_i = γ₀ (1 + α tanh o_M),   p̃_ij,1 = w_ij/(2γ₀) (1 + α tanh o_S),   p_ij,2 = w_ij/2 (1 + α tanh o_U)
+    /// ```
+    /// so every coefficient is positive, bounded (Theorem 2: fixed points are optimal and
+    /// consensual) and within a factor `1 ± α` of Exact Diffusion's: a rule trained on short
+    /// horizons cannot drift to the large steps and mixing weights that a short-horizon loss
+    /// rewards but that oscillate or diverge later. Zero biases start at Exact Diffusion.
+    public func useBoundedOutputs(alpha: Scalar, gamma0: Scalar, mixing: MixingMatrix<Scalar>) {
+        precondition(alpha > 0 && alpha < 1 && gamma0 > 0, "bounded outputs need 0 < α < 1 and γ₀ > 0")
+        outputs = .bounded(alpha: Double(alpha))
+        centres = nodes.indices.map { i in
+            let nb = topology.neighbors[i]
+            return (Tensor([gamma0]).reshaped([1, 1]),
+                    Tensor(nb.map { Scalar(mixing.weight(i, $0)) / (2 * gamma0) }).reshaped([1, nb.count]),
+                    Tensor(nb.map { Scalar(mixing.weight(i, $0)) / 2 }).reshaped([1, nb.count]))
+        }
+        for node in nodes { for net in [node.m, node.s, node.u] { net.outputActivation = .identity } }
+    }
+
+    /// `centre ⊙ (1 + α tanh o)` in bounded mode; `o` itself (already activated) otherwise.
+    @inlinable
+    func coefficient(_ o: Variable<Scalar>, centre: Tensor<Scalar>?) -> Variable<Scalar> {
+        guard case .bounded(let alpha) = outputs, let centre else { return o }
+        return (tanh(o) * Scalar(alpha) + 1) * centre
+    }
+
     /// The special initialization: output weights `N(0, outputStd²)` and biases that make the rule
     /// start at Exact Diffusion's constants `p = γ₀`, `p_ij,1 = w_ij/(2γ₀)`, `p_ij,2 = w_ij/2`.
     public func specialInitialize(gamma0: Scalar, mixing: MixingMatrix<Scalar>, outputStd: Scalar = 0.001, rng: inout RandomState) {
@@ -87,6 +124,10 @@ public final class MiLoDoModel<Scalar: TensorScalar>: Module {
             let nb = topology.neighbors[i]
             for net in [node.m, node.s, node.u] {
                 net.output.weight.value = .normal(net.output.weight.shape, std: outputStd, rng: &rng)
+            }
+            if case .bounded = outputs {
+                for net in [node.m, node.s, node.u] { net.output.bias?.value = .zeros(net.output.bias!.shape) }
+                continue
             }
             node.m.output.bias?.value = Tensor([gamma0])
             node.s.output.bias?.value = Tensor(nb.map { Scalar.log(Scalar(mixing.weight(i, $0)) / (2 * gamma0)) })
@@ -125,11 +166,21 @@ public final class MiLoDoModel<Scalar: TensorScalar>: Module {
         return State(x: Array(repeating: zero, count: n), y: Array(repeating: zero, count: n), lstm: lstm)
     }
 
+    /// The coefficients the rule produced in one iteration, per node: `p_i [B, d]`, and per
+    /// neighbour (in `topology.neighbors[i]` order) the symmetrized `p_ij,1` and `p_ij,2`, each `[B, d]`.
+    public struct Coefficients {
+        public var p: [Tensor<Scalar>]
+        public var p1: [[Tensor<Scalar>]]
+        public var p2: [[Tensor<Scalar>]]
+    }
+
     /// One iteration for every node. `gradients` maps the node iterates `x_i [B, d]` to
     /// `∇f_i(x_i) [B, d]` (on the tape when meta-training differentiates through them).
+    /// `observe`, when given, receives the coefficients of this iteration (for diagnostics).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func step(_ st: State, lambda: Scalar, context: ForwardContext<Scalar>,
+                     observe: ((Coefficients) -> Void)? = nil,
                      gradients: ([Variable<Scalar>]) -> [Variable<Scalar>]) throws -> State {
         let n = topology.nodeCount
         let g = gradients(st.x)
@@ -152,14 +203,15 @@ public final class MiLoDoModel<Scalar: TensorScalar>: Module {
             }
         }
         var z = [Variable<Scalar>?](repeating: nil, count: n), lstm = st.lstm
+        var pSeen = [Tensor<Scalar>](repeating: Tensor<Scalar>.zeros([0]), count: observe == nil ? 0 : n)
         var newStates = [[(h: Variable<Scalar>, c: Variable<Scalar>)]](repeating: [], count: n)
         let lock = NSLock()
         try forEachNode { i in
             let feat = Variable.concat([col(g[i]), col(st.y[i])], axis: 1)
-            let (p, sM) = try nodes[i].m(feat, state: st.lstm[i][0], context: context)
-            let pp = p.reshaped(shape)
+            let (o, sM) = try nodes[i].m(feat, state: st.lstm[i][0], context: context)
+            let pp = coefficient(o, centre: centres.isEmpty ? nil : centres[i].m).reshaped(shape)
             let zi = softThreshold(st.x[i] - pp * (g[i] + st.y[i]), pp * lambda)
-            lock.lock(); z[i] = zi; newStates[i] = [sM]; lock.unlock()
+            lock.lock(); z[i] = zi; newStates[i] = [sM]; if observe != nil { pSeen[i] = pp.value }; lock.unlock()
         }
         let zs = z.map { $0! }
         var deltas = [[Variable<Scalar>]](repeating: [], count: n)
@@ -167,25 +219,39 @@ public final class MiLoDoModel<Scalar: TensorScalar>: Module {
         try forEachNode { i in
             let d = topology.neighbors[i].map { zs[i] - zs[$0] }
             let feat = Variable.concat(d.map(col), axis: 1)
-            let (ps, sS) = try nodes[i].s(feat, state: st.lstm[i][1], context: context)
-            let (pu, sU) = try nodes[i].u(feat, state: st.lstm[i][2], context: context)
+            let (os, sS) = try nodes[i].s(feat, state: st.lstm[i][1], context: context)
+            let (ou, sU) = try nodes[i].u(feat, state: st.lstm[i][2], context: context)
+            let ps = coefficient(os, centre: centres.isEmpty ? nil : centres[i].s)
+            let pu = coefficient(ou, centre: centres.isEmpty ? nil : centres[i].u)
             lock.lock(); deltas[i] = d; sOut[i] = ps; uOut[i] = pu; newStates[i] += [sS, sU]; lock.unlock()
         }
         for i in 0..<n { lstm[i] = newStates[i] }
         let sOuts = sOut.map { $0! }, uOuts = uOut.map { $0! }
         var x = [Variable<Scalar>](), y = [Variable<Scalar>]()
+        var seen = Coefficients(p: pSeen, p1: [], p2: [])
         for i in 0..<n {
             var ySum = st.y[i], xNew = zs[i]
+            var p1Seen = [Tensor<Scalar>](), p2Seen = [Tensor<Scalar>]()
             for (k, j) in topology.neighbors[i].enumerated() {
                 let back = topology.neighbors[j].firstIndex(of: i)!
                 let p1 = (sOuts[i].columns(k..<(k + 1)) + sOuts[j].columns(back..<(back + 1))) * 0.5
                 let p2 = uOuts[i].columns(k..<(k + 1))
                 ySum = ySum + p1.reshaped(shape) * deltas[i][k]
                 xNew = xNew - p2.reshaped(shape) * deltas[i][k]
+                if observe != nil { p1Seen.append(p1.value.reshaped(shape)); p2Seen.append(p2.value.reshaped(shape)) }
             }
             x.append(xNew)
             y.append(ySum)
+            if observe != nil { seen.p1.append(p1Seen); seen.p2.append(p2Seen) }
         }
+        observe?(seen)
         return State(x: x, y: y, lstm: lstm)
     }
+}
+
+/// How MiLoDo's networks produce coefficients: the paper's output activations (ReLU for `p_i`,
+/// exp for `p̃_ij,1`, ReLU for `p_ij,2`), or bounded within `1 ± α` of Exact Diffusion's constants.
+public enum MiLoDoOutputs: Equatable, Sendable {
+    case paper
+    case bounded(alpha: Double)
 }

@@ -66,6 +66,24 @@ public struct LassoMetaBatch<Scalar: TensorScalar> {
     }
 }
 
+extension LassoMetaBatch {
+    /// The consensus error `(1/n) Σ_i ‖x_i − x̄‖²` of every instance (shape `[B]`), differentiable.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func consensusErrors(_ xs: [Variable<Scalar>]) -> Variable<Scalar> {
+        var xbar = xs[0]
+        for x in xs.dropFirst() { xbar = xbar + x }
+        xbar = xbar / Scalar(nodes)
+        var e: Variable<Scalar>?
+        for x in xs {
+            let r = x - xbar
+            let sq = (r * r).sum(axis: 1)
+            e = e.map { $0 + sq } ?? sq
+        }
+        return e! / Scalar(nodes)
+    }
+}
+
 /// Errors of meta-training and its configuration.
 public enum MetaTrainingError: Error, CustomStringConvertible, Equatable {
     case invalid(String)

@@ -17,7 +17,28 @@ public struct MetaTrainingSettings: Codable, Sendable, Equatable {
     public var gamma0 = 0.03
     public var hiddenSize = 20
     public var seed: UInt64 = 0
+    /// Weight `c` of the consensus term: a window's loss is the mean of
+    /// `F(x̄ᵏ) + c·(1/n)Σ_i‖x_iᵏ − x̄ᵏ‖²`. The paper's loss is `c = 0`; `F(x̄)` alone cannot see
+    /// disagreement patterns that average out (e.g. the alternating mode of a ring), so a rule
+    /// trained on short horizons may leave them unstable.
+    public var consensusWeight = 0.0
+    /// `0` = the paper's output activations; `α ∈ (0, 1)` = coefficients bounded within `1 ± α`
+    /// of Exact Diffusion's (`MiLoDoModel.useBoundedOutputs`).
+    public var boundedAlpha = 0.0
     public init() {}
+
+    enum CodingKeys: String, CodingKey { case batchSize, weightDecay, clipNorm, gamma0, hiddenSize, seed, consensusWeight, boundedAlpha }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        weightDecay = try c.decode(Double.self, forKey: .weightDecay)
+        clipNorm = try c.decode(Double.self, forKey: .clipNorm)
+        gamma0 = try c.decode(Double.self, forKey: .gamma0)
+        hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        consensusWeight = try c.decodeIfPresent(Double.self, forKey: .consensusWeight) ?? 0  // absent in older files
+        boundedAlpha = try c.decodeIfPresent(Double.self, forKey: .boundedAlpha) ?? 0
+    }
 }
 
 /// Where meta-training is: stage, epoch within the stage, batch within the epoch.
@@ -31,7 +52,8 @@ public struct MetaTrainingPosition: Codable, Sendable, Equatable {
 /// One finished epoch.
 public struct MetaEpochSummary: Codable, Sendable, Equatable {
     public var stage: Int, epoch: Int
-    /// Mean meta-loss (mean of F(x̄ᵏ) over windows, iterations and problems).
+    /// Mean meta-loss (mean over windows, iterations and problems of F(x̄ᵏ), plus the consensus
+    /// term when its weight is not zero).
     public var meanLoss: Double
     /// Mean `F(x̄ᵏ)` at the last iteration of the horizon.
     public var finalObjective: Double
@@ -135,8 +157,11 @@ public final class MetaTrainer<Scalar: TensorScalar> {
             var total: Variable<Scalar>?
             for _ in 0..<s.truncation {
                 state = try model.step(state, lambda: data.lambda, context: context, gradients: data.gradients)
-                let f = data.objectives(state.x).mean()
+                var f = data.objectives(state.x).mean()
                 perIteration.append(Double(f.value.scalar))
+                if settings.consensusWeight != 0 {
+                    f = f + data.consensusErrors(state.x).mean() * Scalar(settings.consensusWeight)
+                }
                 total = total.map { $0 + f } ?? f
             }
             let loss = total! / Scalar(s.truncation)

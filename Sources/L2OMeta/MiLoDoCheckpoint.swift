@@ -33,6 +33,13 @@ public struct MiLoDoConfig: Codable, Sendable, Equatable {
         self.settings = settings
     }
 
+    /// Puts a freshly built model in the output mode the configuration names.
+    public func applyOutputs<S>(to model: MiLoDoModel<S>, mixing: MixingMatrix<S>) throws {
+        let a = settings.boundedAlpha
+        guard a == 0 || (a > 0 && a < 1) else { throw MetaTrainingError.invalid("bounded-output α must be in (0, 1), got \(a)") }
+        if a > 0 { model.useBoundedOutputs(alpha: S(a), gamma0: S(gamma0), mixing: mixing) }
+    }
+
     public func makeTopology() throws -> Topology {
         try Topology(name: topology, nodeCount: nodeCount, edges: edges.map { ($0[0], $0[1]) })
     }
@@ -63,6 +70,7 @@ public enum MiLoDoCheckpoint {
         let mixing: MixingMatrix<S> = try config.makeMixing(topology)
         var rng = RandomState(seed: 0)
         let model = try MiLoDoModel<S>(topology: topology, hiddenSize: config.hiddenSize, rng: &rng)
+        try config.applyOutputs(to: model, mixing: mixing)
         try checkpoint.load(into: model.namedParameters())
         return (model, mixing, config)
     }

@@ -30,6 +30,10 @@ struct MetaTrainCommand: ParsableCommand {
     @Option(help: "Global-norm clip of the meta-gradient.") var clipNorm: Double = 1.0
     @Option(help: "Weight decay of the Adam meta-optimizer.") var weightDecay: Double = 1e-4
     @Option(help: "Random seed (initialization, data order, LSTM states).") var seed: UInt64 = 0
+    @Option(help: "Weight c of a consensus term in the meta-loss, F(x̄) + c·(1/n)Σ‖x_i − x̄‖² (0 = the paper's loss).")
+    var consensusWeight: Double = 0
+    @Option(help: "Bound the learned coefficients within a factor 1 ± α of Exact Diffusion's (0 < α < 1); 0 = the paper's ReLU/exp outputs.")
+    var boundedAlpha: Double = 0
     @Option(help: "Minutes between periodic resume checkpoints.") var checkpointMinutes: Double = 10
 
     func validate() throws {
@@ -38,6 +42,8 @@ struct MetaTrainCommand: ParsableCommand {
         guard clipNorm > 0 else { throw ValidationError("--clip-norm must be positive") }
         guard weightDecay >= 0 else { throw ValidationError("--weight-decay must be ≥ 0") }
         guard checkpointMinutes > 0 else { throw ValidationError("--checkpoint-minutes must be positive") }
+        guard boundedAlpha == 0 || (boundedAlpha > 0 && boundedAlpha < 1) else { throw ValidationError("--bounded-alpha must be 0 or in (0, 1)") }
+        guard consensusWeight >= 0, consensusWeight.isFinite else { throw ValidationError("--consensus-weight must be ≥ 0") }
         if let trainCount, trainCount < 1 { throw ValidationError("--train-count must be ≥ 1") }
         guard MixingRule(rawValue: mixing) != nil else {
             throw ValidationError("unknown --mixing '\(mixing)'; choose from \(MixingRule.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -65,13 +71,16 @@ struct MetaTrainCommand: ParsableCommand {
         settings.clipNorm = clipNorm
         settings.weightDecay = weightDecay
         settings.seed = seed
+        settings.consensusWeight = consensusWeight
+        settings.boundedAlpha = boundedAlpha
         var rng = RandomState(seed: seed)
         let model = try MiLoDoModel<Float>(topology: topo, hiddenSize: settings.hiddenSize, rng: &rng)
-        model.specialInitialize(gamma0: Float(gamma0), mixing: w, rng: &rng)
-        let trainer = try MetaTrainer(model: model, mixing: w, training: training, curriculum: curriculum, settings: settings)
         let p0 = training[0]
         let config = MiLoDoConfig(model: model, mixing: w, curriculum: curriculum, settings: settings,
                                   trainedOn: "\(suite): \(training.count) × LASSO(\(p0.nodes),\(p0.dimension),\(p0.samplesPerNode),\(p0.lambda))")
+        try config.applyOutputs(to: model, mixing: w)
+        model.specialInitialize(gamma0: Float(gamma0), mixing: w, rng: &rng)
+        let trainer = try MetaTrainer(model: model, mixing: w, training: training, curriculum: curriculum, settings: settings)
         let outURL = URL(fileURLWithPath: out)
         let resumeURL = outURL.deletingPathExtension().appendingPathExtension("resume.h5")
         if FileManager.default.fileExists(atPath: resumeURL.path) {

@@ -10,7 +10,8 @@ struct TuneCommand: ParsableCommand {
         discussion: """
             For each method, every step size of a geometric grid runs --iterations iterations on \
             --count training instances; the chosen step is the stable one reaching --tolerance in \
-            the fewest iterations (median over instances). Writes the choices and every candidate \
+            the fewest iterations (median over instances) among those with --margin stable grid \
+            points above them. Writes the choices and every candidate \
             as JSON (read by `l2o evaluate --tuned`) and prints a table.
             """)
 
@@ -23,6 +24,8 @@ struct TuneCommand: ParsableCommand {
     @Option(help: "Smallest step of the grid.") var low: Double = 0.002
     @Option(help: "Largest step of the grid.") var high: Double = 0.2
     @Option(help: "Grid points.") var points: Int = 21
+    @Option(help: "Safety margin: this many larger grid points must also be stable for a step to be chosen.")
+    var margin: Int = 1
     @Option(help: "Communication graph.") var topology: String = "ring"
     @Option(help: "Mixing rule.") var mixing: String = "uniform"
     @Option(help: "Output JSON.") var out: String = "runs/tuned-steps.json"
@@ -31,6 +34,7 @@ struct TuneCommand: ParsableCommand {
     func validate() throws {
         guard low > 0, high > low else { throw ValidationError("need 0 < --low < --high") }
         guard points >= 2 else { throw ValidationError("--points must be ≥ 2") }
+        guard margin >= 0 else { throw ValidationError("--margin must be ≥ 0") }
         guard count >= 1, iterations >= 1 else { throw ValidationError("--count and --iterations must be ≥ 1") }
         guard tolerance > 0 else { throw ValidationError("--tolerance must be positive") }
         guard MixingRule(rawValue: mixing) != nil else { throw ValidationError("unknown --mixing '\(mixing)'") }
@@ -43,7 +47,7 @@ struct TuneCommand: ParsableCommand {
         let topo = try makeTopology(topology, nodes: ps[0].nodes, seed: seed)
         let w = try MixingMatrix<Double>(topology: topo, rule: MixingRule(rawValue: mixing)!)
         let instances = try evaluationInstances(ps, names: ps.indices.map { "train-\($0)" })
-        let tuner = StepSizeTuner(low: low, high: high, count: points, iterations: iterations, tolerance: tolerance)
+        let tuner = StepSizeTuner(low: low, high: high, count: points, iterations: iterations, tolerance: tolerance, margin: margin)
         var results = [StepSizeTuner.Result]()
         var table = MarkdownTable(header: ["method", "tuned γ", "median iterations to \(formatNumber(tolerance))", "stable range"])
         for name in methods.split(separator: ",").map(String.init) {
@@ -57,6 +61,7 @@ struct TuneCommand: ParsableCommand {
                 return try open(method)
             }
             progressLine("", final: false)
+            if r.atGridEdge { printErr("warning: the step chosen for \(name) is the largest of the grid; widen it with --high") }
             results.append(r)
             let best = r.candidates.first { $0.stepSize == r.best }!
             let stable = r.candidates.filter(\.stable).map(\.stepSize)

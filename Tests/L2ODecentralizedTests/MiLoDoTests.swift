@@ -105,4 +105,50 @@ final class MiLoDoTests: XCTestCase {
             XCTAssertTrue(g.isFinite, name)
         }
     }
+
+    func testBoundedOutputsStartAtExactDiffusionAndStayWithinTheirBounds() throws {
+        let w = try MixingMatrix<Double>(topology: try .star(4), rule: .metropolisHastings)
+        let gamma = 0.05, alpha = 0.4
+        // Zero output weights and zero biases: tanh(0) = 0, so the coefficients are ED's constants.
+        var rng = RandomState(seed: 3)
+        let exact = try MiLoDoModel<Double>(topology: w.topology, rng: &rng)
+        exact.useBoundedOutputs(alpha: alpha, gamma0: gamma, mixing: w)
+        exact.specialInitialize(gamma0: gamma, mixing: w, outputStd: 0, rng: &rng)
+        XCTAssertEqual(exact.outputs, .bounded(alpha: alpha))
+        let smooth = NodeOracles<Double>(nodeCount: problem.n, dimension: problem.d, lambda: 0, gradients: problem.oracles.gradients)
+        let milodo = MiLoDoOptimizer(model: exact), ed = ProxED<Double>(stepSize: gamma)
+        var s1 = milodo.makeState(smooth, mixing: w), s2 = ed.makeState(smooth, mixing: w)
+        for k in 0..<20 {
+            milodo.step(&s1, smooth, mixing: w)
+            ed.step(&s2, smooth, mixing: w)
+            XCTAssertLessThan(milodo.iterate(s1).maxAbsDifference(ed.iterate(s2)), 1e-12, "iterate \(k + 1)")
+        }
+        // Large random output layers: every coefficient stays within 1 ± α of ED's constant.
+        let wild = try MiLoDoModel<Double>(topology: w.topology, rng: &rng)
+        wild.useBoundedOutputs(alpha: alpha, gamma0: gamma, mixing: w)
+        for node in wild.nodes { for net in [node.m, node.s, node.u] { net.output.weight.value = .normal(net.output.weight.shape, std: 5, rng: &rng) } }
+        var st = wild.initialState(batch: 2, dimension: problem.d, tape: nil, rng: &rng)
+        let context = ForwardContext<Double>(tape: nil)
+        var seen = 0
+        var spread = (lo: Double.infinity, hi: -Double.infinity)
+        for _ in 0..<5 {
+            st = try wild.step(st, lambda: problem.lambda, context: context, observe: { c in
+                seen += 1
+                for i in 0..<self.problem.n {
+                    for v in c.p[i].scalars {
+                        XCTAssertGreaterThanOrEqual(v, gamma * (1 - alpha) - 1e-15)
+                        XCTAssertLessThanOrEqual(v, gamma * (1 + alpha) + 1e-15)
+                        spread = (min(spread.lo, v), max(spread.hi, v))
+                    }
+                    for (k, j) in w.topology.neighbors[i].enumerated() {
+                        let wij = w.weight(i, j)
+                        XCTAssertTrue(c.p1[i][k].scalars.allSatisfy { $0 >= wij / (2 * gamma) * (1 - alpha) - 1e-12 && $0 <= wij / (2 * gamma) * (1 + alpha) + 1e-12 })
+                        XCTAssertTrue(c.p2[i][k].scalars.allSatisfy { $0 >= wij / 2 * (1 - alpha) - 1e-15 && $0 <= wij / 2 * (1 + alpha) + 1e-15 })
+                    }
+                }
+            }) { xs in xs.enumerated().map { Variable(constant: lassoGradientOp(Variable(constant: $0.element.value), a: self.nodeData($0.offset).0, b: self.nodeData($0.offset).1).value) } }
+        }
+        XCTAssertEqual(seen, 5)
+        XCTAssertGreaterThan(spread.hi - spread.lo, gamma * alpha)  // the bound is reached for, not a constant
+    }
 }

@@ -99,6 +99,24 @@ final class StepSizeTunerTests: XCTestCase {
         XCTAssertLessThan(res.best, 2)
     }
 
+    func testMarginKeepsTheChoiceBelowTheStabilityEdge() throws {
+        // Same instances; with margin m the chosen step's next m grid points must be stable, so
+        // the choice moves below the edge (γ < 2 here) by at least m grid points.
+        let w = try MixingMatrix<Double>(topology: try .ring(5), rule: .uniform)
+        let instances = [quadraticInstance(seed: 1), quadraticInstance(seed: 2)]
+        let plain = StepSizeTuner(low: 0.05, high: 8, count: 12, iterations: 400, tolerance: 1e-10)
+        var safe = plain
+        safe.margin = 2
+        let a = try plain.tune({ ProxED(stepSize: $0) }, on: instances, mixing: w)
+        let b = try safe.tune({ ProxED(stepSize: $0) }, on: instances, mixing: w)
+        let k = try XCTUnwrap(b.candidates.firstIndex { $0.stepSize == b.best })
+        XCTAssertTrue(b.candidates[k...(k + 2)].allSatisfy(\.stable))
+        XCTAssertLessThanOrEqual(b.best, a.best)
+        let firstUnstable = try XCTUnwrap(b.candidates.firstIndex { !$0.stable })
+        XCTAssertLessThanOrEqual(k + 2, firstUnstable - 1)
+        XCTAssertFalse(b.atGridEdge)
+    }
+
     func testAllUnstableGridThrows() throws {
         let w = try MixingMatrix<Double>(topology: try .ring(5), rule: .uniform)
         let tuner = StepSizeTuner(low: 5, high: 10, count: 3, iterations: 200)

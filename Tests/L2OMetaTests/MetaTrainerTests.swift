@@ -75,4 +75,49 @@ final class MetaTrainerTests: XCTestCase {
         try Checkpoint(weightsOf: "mlp", config: "{}", seed: 0, parameters: CheckpointSection()).write(to: file)
         XCTAssertThrowsError(try MiLoDoCheckpoint.load(from: file, as: Double.self))
     }
+
+    func testBoundedOutputsAreRestoredFromTheCheckpointConfiguration() throws {
+        let topo = try Topology.ring(3)
+        let w = try MixingMatrix<Float>(topology: topo, rule: .uniform)
+        var settings = MetaTrainingSettings()
+        settings.boundedAlpha = 0.3
+        settings.consensusWeight = 0.5
+        settings.gamma0 = 0.04
+        var rng = RandomState(seed: 4)
+        let model = try MiLoDoModel<Float>(topology: topo, hiddenSize: 4, rng: &rng)
+        let config = MiLoDoConfig(model: model, mixing: w, curriculum: curriculum, settings: settings, trainedOn: "test")
+        try config.applyOutputs(to: model, mixing: w)
+        model.specialInitialize(gamma0: 0.04, mixing: w, rng: &rng)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mt-\(UUID().uuidString).h5")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try MiLoDoCheckpoint.weights(model: model, config: config).write(to: file)
+        let loaded = try MiLoDoCheckpoint.load(from: file, as: Double.self)
+        XCTAssertEqual(loaded.model.outputs, .bounded(alpha: 0.3))
+        XCTAssertEqual(loaded.config.settings, settings)
+        // A configuration without the new keys (older files) decodes to the paper's loss and outputs.
+        let json = #"{"batchSize":32,"weightDecay":0.0001,"clipNorm":1,"gamma0":0.03,"hiddenSize":20,"seed":0}"#
+        let old = try JSONDecoder().decode(MetaTrainingSettings.self, from: Data(json.utf8))
+        XCTAssertEqual(old.boundedAlpha, 0)
+        XCTAssertEqual(old.consensusWeight, 0)
+    }
+
+    func testConsensusTermRaisesTheLossOnlyWhenNodesDisagree() throws {
+        let family = try LASSOFamily<Float>(nodes: 3, dimension: 6, samplesPerNode: 4, lambda: 0.1, seed: 9)
+        let data = try LassoMetaBatch(family.instances(.train, count: 2))
+        let same = Tensor<Float>.normal([2, 6], seed: 1)
+        let agree = (0..<3).map { _ in Variable(constant: same) }
+        XCTAssertLessThan(data.consensusErrors(agree).value.normInf(), 1e-10)
+        let xs = (0..<3).map { Variable(constant: Tensor<Float>.normal([2, 6], seed: UInt64(10 + $0))) }
+        let e = data.consensusErrors(xs).value
+        // (1/n) Σ_i ‖x_i − x̄‖², per instance, by hand.
+        for b in 0..<2 {
+            var ref = 0.0
+            for j in 0..<6 {
+                let v = xs.map { Double($0.value.scalars[b * 6 + j]) }
+                let m = v.reduce(0, +) / 3
+                ref += v.map { ($0 - m) * ($0 - m) }.reduce(0, +)
+            }
+            XCTAssertEqual(Double(e.scalars[b]), ref / 3, accuracy: 1e-4 * ref)
+        }
+    }
 }
