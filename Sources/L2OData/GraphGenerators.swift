@@ -45,7 +45,7 @@ extension Graph {
             }
             if k < h {
                 let (next, overflow) = level.multipliedReportingOverflow(by: b)
-                guard !overflow, n + next <= maximumNodeCount else {
+                guard !overflow, next <= maximumNodeCount - n else {
                     throw GraphError.invalidParameter(graph: name, detail: "more than \(maximumNodeCount) nodes requested")
                 }
                 level = next

@@ -25,7 +25,14 @@ public struct HopfKuramoto<Scalar: TensorScalar>: Optimizee, Sendable {
     public let s1: Scalar, s2: Scalar
     /// The starting phases, shape `[n]`.
     public var initialPoint: Tensor<Scalar>
-    public var referenceOptimum: ReferenceOptimum<Scalar>? { nil }
+    /// Since `E = Σ_j (s₁ C_j + s₂ C_j²)` with `|C_j| ≤ deg_j`, when `s₂ ≥ 0` and
+    /// `s₁ + 2 s₂ maxdeg ≤ 0` every term is smallest at `C_j = deg_j`, which synchrony reaches for all
+    /// `j` at once: then `x* = 0`, `F* = Σ_j (s₁ deg_j + s₂ deg_j²)` (the ordered phase). Otherwise nil.
+    public var referenceOptimum: ReferenceOptimum<Scalar>? {
+        guard s2 >= 0, Double(s1) + 2 * Double(s2) * Double(graph.maxDegree) <= 0 else { return nil }
+        let value = graph.degrees.reduce(0.0) { $0 + Double(s1) * Double($1) + Double(s2) * Double($1 * $1) }
+        return ReferenceOptimum(x: .zeros([dimension]), value: value, kktResidual: 0, iterations: 0)
+    }
 
     /// Validates finite `s₁, s₂`, a graph with an edge and `initialPoint` of shape `[n]`.
     public init(graph: Graph, s1: Scalar, s2: Scalar, initialPoint: Tensor<Scalar>) throws {

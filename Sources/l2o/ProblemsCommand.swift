@@ -34,7 +34,9 @@ struct ProblemsCommand: ParsableCommand {
             print("\(s.name): \(s.groups.count) group(s), seed \(s.seed)")
             for (k, g) in s.groups.enumerated() {
                 let splits = Split.allCases.compactMap { sp in g.splits[sp].flatMap { $0 > 0 ? "\(sp.rawValue) \($0)" : nil } }
-                print("  group \(k): \(g.name)  seed \(g.seed)  \(splits.joined(separator: ", "))")
+                var line = "  group \(k): \(g.name)  seed \(g.seed)  \(splits.joined(separator: ", "))"
+                if g.family.isGraphEnergy { line += "  " + ProblemsCommand.graphSummary(g) }
+                print(line)
             }
         }
     }
@@ -142,6 +144,9 @@ struct ProblemsCommand: ParsableCommand {
                         progress(k + 1, n, label, p.referenceOptimum)
                         return p
                     })
+                case .heat, .kuramoto, .hopfKuramoto:
+                    FileHandle.standardError.write(Data("\r\(label)".utf8))
+                    return try writeGraphEnergy(S.self, suite: s, group: g, index: index, split: split, count: n)
                 case .logistic:
                     let family = try g.logisticFamily(S.self)
                     batch = try InstanceBatch((0..<n).map { k in
@@ -152,6 +157,9 @@ struct ProblemsCommand: ParsableCommand {
                     })
                 }
             } catch let error as OptimizeeError {
+                FileHandle.standardError.write(Data("\n".utf8))
+                throw ProblemsCommandError("\(error)")
+            } catch let error as DataError {
                 FileHandle.standardError.write(Data("\n".utf8))
                 throw ProblemsCommandError("\(error)")
             }
