@@ -33,6 +33,7 @@ extension ProblemsCommand {
             let p = try g.hopfKuramotoFamily(S.self).makeInstance(seed: seed)
             var out = GraphInstance(graph: p.graph, initialPoint: p.initialPoint)
             out.attributes["order_parameter_initial"] = .double(p.orderParameter(p.initialPoint))
+            if let optimum = p.referenceOptimum { out.attributes["f_star"] = .double(optimum.value) }
             return out
         case .lasso, .linearRegression, .logistic:
             throw ProblemsCommandError("group \(g.name) is not a graph energy")

@@ -49,7 +49,10 @@ struct ProblemsCommand: ParsableCommand {
                 The file follows docs/checkpoint-format.md §4 and also carries the attributes suite, group, \
                 family, split, first_index and objective. Objective convention: \
                 F(x) = (1/n) Σ_i ‖A_i x − b_i‖²/(2N) + λ‖x‖₁ (logistic: the mean log-loss per node). \
-                The reference optimum is computed in float64 to the KKT residual given by --tolerance.
+                The reference optimum is computed in float64 to the KKT residual given by --tolerance. \
+                Graph energies (heat, kuramoto, hopf-kuramoto) are written as format l2o-graph-energy-instances: \
+                one group instance_k per instance with edges [m, 2], initial_point, positions and (heat) \
+                hot_nodes, cold_nodes; see docs/optimizees.md.
                 """)
 
         @Argument(help: "The suite JSON file (e.g. Optimizees/lasso-10-300-10-0.1.json).")
@@ -145,7 +148,6 @@ struct ProblemsCommand: ParsableCommand {
                         return p
                     })
                 case .heat, .kuramoto, .hopfKuramoto:
-                    FileHandle.standardError.write(Data("\r\(label)".utf8))
                     return try writeGraphEnergy(S.self, suite: s, group: g, index: index, split: split, count: n)
                 case .logistic:
                     let family = try g.logisticFamily(S.self)
