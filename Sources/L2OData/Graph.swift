@@ -54,9 +54,11 @@ public struct Graph: Sendable, Equatable, CustomStringConvertible {
 
     /// Builds a graph from an edge list in any order; duplicates (also `(j, i)` after `(i, j)`) are
     /// merged. Throws `invalidEdge` for self-loops or out-of-range nodes, `positionsMismatch` when
-    /// `positions` is not `[nodeCount, k]`, `invalidParameter` for a negative node count.
+    /// `positions` is not `[nodeCount, k]`, `invalidParameter` for a node count outside `0…maximumNodeCount`.
     public init(name: String, nodeCount: Int, edges: [(Int, Int)], positions: Tensor<Double>? = nil) throws {
-        guard nodeCount >= 0 else { throw GraphError.invalidParameter(graph: name, detail: "node count \(nodeCount) must be ≥ 0") }
+        guard nodeCount >= 0, nodeCount <= Graph.maximumNodeCount else {
+            throw GraphError.invalidParameter(graph: name, detail: "node count \(nodeCount) must lie in 0…\(Graph.maximumNodeCount)")
+        }
         if let positions, positions.rank != 2 || positions.shape[0] != nodeCount || positions.shape[1] < 1 {
             throw GraphError.positionsMismatch(graph: name, expected: nodeCount, found: positions.shape)
         }

@@ -34,3 +34,21 @@ public func kuramotoOrderParameter<S: TensorScalar>(_ w: Tensor<S>) -> Double {
     }
     return (c * c + s * s).squareRoot() / Double(w.count)
 }
+
+/// `Σ_e t_e (e_i − e_j)` over the edges `e = (i, j)`: `out_i += t_e`, `out_j −= t_e` with
+/// `t_e = term(i, j)` — the shape of every gradient and Hessian-vector product of an energy of
+/// differences across edges. `count` is the length of `out`.
+@inlinable
+func edgeAntisymmetricSum<S: TensorScalar>(_ graph: Graph, count: Int, _ term: (Int, Int) -> S) -> Tensor<S> {
+    var out = Tensor<S>.zeros([count])
+    out.scalars.withUnsafeMutableBufferPointer { o in
+        graph.edges.withUnsafeBufferPointer { e in
+            for edge in e {
+                let t = term(edge.i, edge.j)
+                o[edge.i] += t
+                o[edge.j] -= t
+            }
+        }
+    }
+    return out
+}

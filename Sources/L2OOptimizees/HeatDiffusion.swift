@@ -83,6 +83,8 @@ public struct HeatDiffusion<Scalar: TensorScalar>: Optimizee, Sendable {
 
     /// The Dirichlet part `Σ_{(i,j)∈E} ‖w_i − w_j‖²`.
     @inlinable
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func dirichletEnergy(_ x: Tensor<Scalar>) -> Scalar {
         check(0, x)
         let d = features
@@ -103,19 +105,12 @@ public struct HeatDiffusion<Scalar: TensorScalar>: Optimizee, Sendable {
 
     /// `E(w)`.
     @inlinable
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func smoothValue(shard s: Int, at x: Tensor<Scalar>) -> Scalar {
         check(s, x)
-        let d = features
         var bath: Scalar = 0
-        x.scalars.withUnsafeBufferPointer { w in
-            for (k, i) in bathNodes.enumerated() {
-                let tau = bathTemperatures[k]
-                for c in 0..<d {
-                    let t = w[i * d + c] - tau
-                    bath += (t * t) * (t * t)
-                }
-            }
-        }
+        x.scalars.withUnsafeBufferPointer { w in forEachBathEntry(w) { _, t in bath += (t * t) * (t * t) } }
         return dirichletEnergy(x) + lambda * bath
     }
 
@@ -135,22 +130,26 @@ public struct HeatDiffusion<Scalar: TensorScalar>: Optimizee, Sendable {
         }
     }
 
+    /// Calls `body(k, w_k − τ)` for every entry `k` of a bath node's state.
+    @inlinable
+    func forEachBathEntry(_ w: UnsafeBufferPointer<Scalar>, _ body: (Int, Scalar) -> Void) {
+        let d = features
+        for (b, i) in bathNodes.enumerated() {
+            for c in 0..<d { body(i * d + c, w[i * d + c] - bathTemperatures[b]) }
+        }
+    }
+
     /// `2 L w + 4λ (w − τ)³` on the bath nodes.
     @inlinable
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func gradient(shard s: Int, at x: Tensor<Scalar>) -> Tensor<Scalar> {
         check(s, x)
-        let d = features
         var g = Tensor<Scalar>.zeros([dimension])
         x.scalars.withUnsafeBufferPointer { w in
             g.scalars.withUnsafeMutableBufferPointer { out in
                 addLaplacian(w, into: out)
-                for (k, i) in bathNodes.enumerated() {
-                    let tau = bathTemperatures[k]
-                    for c in 0..<d {
-                        let t = w[i * d + c] - tau
-                        out[i * d + c] += 4 * lambda * t * t * t
-                    }
-                }
+                forEachBathEntry(w) { k, t in out[k] += 4 * lambda * t * t * t }
             }
         }
         return g
@@ -158,22 +157,17 @@ public struct HeatDiffusion<Scalar: TensorScalar>: Optimizee, Sendable {
 
     /// `2 L v + 12λ (w − τ)² ⊙ v` on the bath nodes.
     @inlinable
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func hessianVectorProduct(shard s: Int, at x: Tensor<Scalar>, direction v: Tensor<Scalar>) -> Tensor<Scalar> {
         check(s, x)
         check(s, v)
-        let d = features
         var hv = Tensor<Scalar>.zeros([dimension])
         x.scalars.withUnsafeBufferPointer { w in
             v.scalars.withUnsafeBufferPointer { vp in
                 hv.scalars.withUnsafeMutableBufferPointer { out in
                     addLaplacian(vp, into: out)
-                    for (k, i) in bathNodes.enumerated() {
-                        let tau = bathTemperatures[k]
-                        for c in 0..<d {
-                            let t = w[i * d + c] - tau
-                            out[i * d + c] += 12 * lambda * t * t * vp[i * d + c]
-                        }
-                    }
+                    forEachBathEntry(w) { k, t in out[k] += 12 * lambda * t * t * vp[k] }
                 }
             }
         }

@@ -67,6 +67,8 @@ public struct HopfKuramoto<Scalar: TensorScalar>: Optimizee, Sendable {
 
     /// `C_j = Σ_k A_jk cos(w_j − w_k)` for every node.
     @inlinable
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func cosineSums(_ x: Tensor<Scalar>) -> [Scalar] {
         check(0, x)
         var C = [Scalar](repeating: 0, count: dimension)
@@ -85,6 +87,8 @@ public struct HopfKuramoto<Scalar: TensorScalar>: Optimizee, Sendable {
     }
 
     @inlinable
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func smoothValue(shard s: Int, at x: Tensor<Scalar>) -> Scalar {
         check(s, x)
         let C = cosineSums(x)
@@ -97,34 +101,27 @@ public struct HopfKuramoto<Scalar: TensorScalar>: Optimizee, Sendable {
     }
 
     @inlinable
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func gradient(shard s: Int, at x: Tensor<Scalar>) -> Tensor<Scalar> {
         check(s, x)
         let C = cosineSums(x)
-        var g = Tensor<Scalar>.zeros([dimension])
-        graph.edges.withUnsafeBufferPointer { e in
-            x.scalars.withUnsafeBufferPointer { w in
-                g.scalars.withUnsafeMutableBufferPointer { out in
-                    for edge in e {
-                        let t = -2 * sinCos(w[edge.i] - w[edge.j]).sin * (s1 + s2 * (C[edge.i] + C[edge.j]))
-                        out[edge.i] += t
-                        out[edge.j] -= t
-                    }
-                }
-            }
+        return x.scalars.withUnsafeBufferPointer { w in
+            edgeAntisymmetricSum(graph, count: dimension) { i, j in -2 * sinCos(w[i] - w[j]).sin * (s1 + s2 * (C[i] + C[j])) }
         }
-        return g
     }
 
     @inlinable
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func hessianVectorProduct(shard s: Int, at x: Tensor<Scalar>, direction v: Tensor<Scalar>) -> Tensor<Scalar> {
         check(s, x)
         check(s, v)
         let n = dimension
         var C = [Scalar](repeating: 0, count: n), Q = [Scalar](repeating: 0, count: n)
-        var hv = Tensor<Scalar>.zeros([n])
-        graph.edges.withUnsafeBufferPointer { e in
-            x.scalars.withUnsafeBufferPointer { w in
-                v.scalars.withUnsafeBufferPointer { vp in
+        return x.scalars.withUnsafeBufferPointer { w in
+            v.scalars.withUnsafeBufferPointer { vp in
+                graph.edges.withUnsafeBufferPointer { e in
                     for edge in e {
                         let (sn, cs) = sinCos(w[edge.i] - w[edge.j])
                         let q = sn * (vp[edge.i] - vp[edge.j])
@@ -133,18 +130,12 @@ public struct HopfKuramoto<Scalar: TensorScalar>: Optimizee, Sendable {
                         Q[edge.i] += q
                         Q[edge.j] += q
                     }
-                    hv.scalars.withUnsafeMutableBufferPointer { out in
-                        for edge in e {
-                            let (sn, cs) = sinCos(w[edge.i] - w[edge.j])
-                            let k = s1 + s2 * (C[edge.i] + C[edge.j])
-                            let t = -2 * (cs * (vp[edge.i] - vp[edge.j]) * k - s2 * sn * (Q[edge.i] + Q[edge.j]))
-                            out[edge.i] += t
-                            out[edge.j] -= t
-                        }
-                    }
+                }
+                return edgeAntisymmetricSum(graph, count: n) { i, j in
+                    let (sn, cs) = sinCos(w[i] - w[j])
+                    return -2 * (cs * (vp[i] - vp[j]) * (s1 + s2 * (C[i] + C[j])) - s2 * sn * (Q[i] + Q[j]))
                 }
             }
         }
-        return hv
     }
 }

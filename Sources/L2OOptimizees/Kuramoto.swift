@@ -49,6 +49,8 @@ public struct Kuramoto<Scalar: TensorScalar>: Optimizee, Sendable {
     }
 
     @inlinable
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func smoothValue(shard s: Int, at x: Tensor<Scalar>) -> Scalar {
         check(s, x)
         var total: Scalar = 0
@@ -61,41 +63,25 @@ public struct Kuramoto<Scalar: TensorScalar>: Optimizee, Sendable {
     }
 
     @inlinable
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func gradient(shard s: Int, at x: Tensor<Scalar>) -> Tensor<Scalar> {
         check(s, x)
-        var g = Tensor<Scalar>.zeros([dimension])
-        graph.edges.withUnsafeBufferPointer { e in
-            x.scalars.withUnsafeBufferPointer { w in
-                g.scalars.withUnsafeMutableBufferPointer { out in
-                    for edge in e {
-                        let t = 2 * sinCos(w[edge.i] - w[edge.j]).sin
-                        out[edge.i] += t
-                        out[edge.j] -= t
-                    }
-                }
-            }
+        return x.scalars.withUnsafeBufferPointer { w in
+            edgeAntisymmetricSum(graph, count: dimension) { i, j in 2 * sinCos(w[i] - w[j]).sin }
         }
-        return g
     }
 
     @inlinable
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func hessianVectorProduct(shard s: Int, at x: Tensor<Scalar>, direction v: Tensor<Scalar>) -> Tensor<Scalar> {
         check(s, x)
         check(s, v)
-        var hv = Tensor<Scalar>.zeros([dimension])
-        graph.edges.withUnsafeBufferPointer { e in
-            x.scalars.withUnsafeBufferPointer { w in
-                v.scalars.withUnsafeBufferPointer { vp in
-                    hv.scalars.withUnsafeMutableBufferPointer { out in
-                        for edge in e {
-                            let t = 2 * sinCos(w[edge.i] - w[edge.j]).cos * (vp[edge.i] - vp[edge.j])
-                            out[edge.i] += t
-                            out[edge.j] -= t
-                        }
-                    }
-                }
+        return x.scalars.withUnsafeBufferPointer { w in
+            v.scalars.withUnsafeBufferPointer { vp in
+                edgeAntisymmetricSum(graph, count: dimension) { i, j in 2 * sinCos(w[i] - w[j]).cos * (vp[i] - vp[j]) }
             }
         }
-        return hv
     }
 }
