@@ -27,6 +27,24 @@ deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
+## Data that Debian packages provide, extracted into the gitignored data/ directory (never committed):
+## the Stanford bunny mesh from the data tarball inside libcgal-demo (downloaded, not installed).
+DATA_DIR := data
+BUNNY := $(DATA_DIR)/meshes/bunny00.off
+.PHONY: data
+deps: data
+data: $(BUNNY)
+
+$(BUNNY):
+	@set -eo pipefail; tmp=$$(mktemp -d); chmod 777 "$$tmp"; trap 'rm -rf "$$tmp"' EXIT; \
+	if [ "$$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	echo "Extracting $(BUNNY) from the Debian package libcgal-demo"; \
+	(cd "$$tmp" && apt-get download -qq libcgal-demo) || { $$SUDO apt-get update -qq && (cd "$$tmp" && apt-get download -qq libcgal-demo); }; \
+	mkdir -p $(dir $(BUNNY)); \
+	dpkg-deb --fsys-tarfile "$$tmp"/libcgal-demo_*.deb | tar -xO ./usr/share/doc/libcgal-dev/data.tar.gz \
+	  | tar -xzO data/meshes/bunny00.off > "$(BUNNY).part"; \
+	mv "$(BUNNY).part" "$(BUNNY)"
+
 ## Release build of the library and the l2o tool.
 build: deps
 	$(SWIFT) build -c release --product l2o

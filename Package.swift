@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "L2ONNTests", dependencies: ["L2ONN"]),
         .testTarget(name: "L2OCheckpointTests", dependencies: ["L2OCheckpoint"]),
         .testTarget(name: "L2ODataTests", dependencies: ["L2OData"]),
-        .testTarget(name: "L2OOptimizeesTests", dependencies: ["L2OOptimizees", "L2OCheckpoint"]),
+        .testTarget(name: "L2OOptimizeesTests", dependencies: ["L2OOptimizees", "L2OCheckpoint", "L2OOptimizers"]),
         .testTarget(name: "L2OOptimizersTests", dependencies: ["L2OOptimizers", "L2OCheckpoint"]),
         .testTarget(name: "L2ODecentralizedTests", dependencies: ["L2ODecentralized"]),
         .testTarget(name: "L2OMetaTests", dependencies: ["L2OMeta"]),

@@ -18,6 +18,15 @@ public struct ProblemSuite: Sendable, Equatable {
         case logistic
         /// LASSO with λ = 0.
         case linearRegression = "linear-regression"
+        /// Heat diffusion with hot/cold baths on a graph (`graph` group key, see `GraphEnergySpec`).
+        case heat
+        /// The Kuramoto energy on a graph.
+        case kuramoto
+        /// The Hopf–Kuramoto energy on a graph.
+        case hopfKuramoto = "hopf-kuramoto"
+
+        /// Whether the family is a graph energy (its group has `graphEnergy`).
+        public var isGraphEnergy: Bool { self == .heat || self == .kuramoto || self == .hopfKuramoto }
     }
 
     /// One concrete shape of a suite after expansion.
@@ -29,18 +38,24 @@ public struct ProblemSuite: Sendable, Equatable {
         public var seed: UInt64
         /// Instances per split (missing splits have 0).
         public var splits: [Split: Int]
+        /// The graph and energy parameters of `heat`, `kuramoto` and `hopf-kuramoto` groups (nil
+        /// otherwise). Such groups have `nodes = 1` and `samplesPerNode = 1` (one shard), `dimension`
+        /// the state size `n·d` (0 for a mesh, whose size is known only once it is read) and
+        /// `lambda` the bath weight (0 for the Kuramoto energies).
+        public var graphEnergy: GraphEnergySpec?
 
         /// A readable name, e.g. `LASSO(10,300,10,0.1)`.
         public var name: String {
             switch family {
             case .lasso, .linearRegression: return (try? lassoFamily(Double.self).name) ?? family.rawValue
             case .logistic: return (try? logisticFamily(Double.self).name) ?? family.rawValue
+            case .heat, .kuramoto, .hopfKuramoto: return graphEnergy?.name(family) ?? family.rawValue
             }
         }
 
         /// The family for `lasso` and `linear-regression` groups.
         public func lassoFamily<S: TensorScalar>(_: S.Type = S.self) throws -> LASSOFamily<S> {
-            guard family != .logistic else {
+            guard family == .lasso || family == .linearRegression else {
                 throw OptimizeeError.invalidArgument(what: "suite group \(family.rawValue)", detail: "is not a LASSO family")
             }
             return try LASSOFamily(nodes: nodes, dimension: dimension, samplesPerNode: samplesPerNode, lambda: lambda, seed: seed)
@@ -158,6 +173,17 @@ struct SuiteReader {
         return [try element(value, path)]
     }
 
+    /// `{"train": …, "validation": …, "test": …}` with at least one instance.
+    func splitCounts(_ value: JSONValue?, _ path: String) throws -> [Split: Int] {
+        let splitsObject = try object(value ?? .object([:]), path, allowed: Set(Split.allCases.map(\.rawValue)))
+        var splits = [Split: Int]()
+        for (key, v) in splitsObject { splits[Split(rawValue: key)!] = try integer(v, "\(path).\(key)", minimum: 0) }
+        guard splits.values.reduce(0, +) > 0 else {
+            throw fail(path, "must give at least one instance, e.g. {\"train\": 512}")
+        }
+        return splits
+    }
+
     func suite(_ raw: JSONValue) throws -> ProblemSuite {
         let o = try object(raw, "the top level", allowed: ["name", "description", "seed", "groups"])
         guard case .string(let name)? = o["name"], !name.isEmpty else { throw fail("name", "must be a non-empty string") }
@@ -170,11 +196,16 @@ struct SuiteReader {
         var groups = [ProblemSuite.Group]()
         for (gi, g) in groupsRaw.enumerated() {
             let path = "groups[\(gi)]"
-            let go = try object(g, path, allowed: ["family", "nodes", "dimension", "samplesPerNode", "lambda", "seed", "splits"])
-            guard case .string(let familyName)? = go["family"] else { throw fail("\(path).family", "is missing or not a string") }
+            guard case .object(let raw) = g else { throw fail(path, "must be a JSON object") }
+            guard case .string(let familyName)? = raw["family"] else { throw fail("\(path).family", "is missing or not a string") }
             guard let family = ProblemSuite.Family(rawValue: familyName) else {
                 throw OptimizeeError.unknownFamily(name: familyName, known: ProblemSuite.Family.allCases.map(\.rawValue))
             }
+            if family.isGraphEnergy {
+                groups.append(try graphGroup(raw, path, family: family, index: groups.count, suiteSeed: seed))
+                continue
+            }
+            let go = try object(g, path, allowed: ["family", "nodes", "dimension", "samplesPerNode", "lambda", "seed", "splits"])
             let ints = { (key: String) throws -> [Int] in
                 try self.list(go[key], "\(path).\(key)") { Double(try self.integer($0, $1, minimum: 1)) }.map { Int($0) }
             }
@@ -194,12 +225,7 @@ struct SuiteReader {
                 }
             }
             let explicitSeed = try go["seed"].map { try seedValue($0, "\(path).seed") }
-            let splitsObject = try object(go["splits"] ?? .object([:]), "\(path).splits", allowed: Set(Split.allCases.map(\.rawValue)))
-            var splits = [Split: Int]()
-            for (key, v) in splitsObject { splits[Split(rawValue: key)!] = try integer(v, "\(path).splits.\(key)", minimum: 0) }
-            guard splits.values.reduce(0, +) > 0 else {
-                throw fail("\(path).splits", "must give at least one instance, e.g. {\"train\": 512}")
-            }
+            let splits = try splitCounts(go["splits"], "\(path).splits")
             let combos = nodes.flatMap { n in dims.flatMap { d in samples.flatMap { N in lambdas.map { (n, d, N, $0) } } } }
             if explicitSeed != nil && combos.count > 1 {
                 throw fail("\(path).seed", "an explicit seed needs a single shape (this group expands to \(combos.count)); drop the seed")

@@ -48,6 +48,7 @@ enum Benchmarks {
         Benchmark(name: "lasso-grad", run: lassoGrad),
         Benchmark(name: "prox-ed-step", run: proxEDStep),
         Benchmark(name: "milodo-step", run: miloDoStep),
+        Benchmark(name: "graph-energy", run: graphEnergy),
     ]
 
     /// A `[n, N, d]` Float tensor of pseudo-random values in [−1, 1), filled on all cores.

@@ -34,7 +34,9 @@ struct ProblemsCommand: ParsableCommand {
             print("\(s.name): \(s.groups.count) group(s), seed \(s.seed)")
             for (k, g) in s.groups.enumerated() {
                 let splits = Split.allCases.compactMap { sp in g.splits[sp].flatMap { $0 > 0 ? "\(sp.rawValue) \($0)" : nil } }
-                print("  group \(k): \(g.name)  seed \(g.seed)  \(splits.joined(separator: ", "))")
+                var line = "  group \(k): \(g.name)  seed \(g.seed)  \(splits.joined(separator: ", "))"
+                if g.family.isGraphEnergy { line += "  " + ProblemsCommand.graphSummary(g) }
+                print(line)
             }
         }
     }
@@ -47,7 +49,10 @@ struct ProblemsCommand: ParsableCommand {
                 The file follows docs/checkpoint-format.md §4 and also carries the attributes suite, group, \
                 family, split, first_index and objective. Objective convention: \
                 F(x) = (1/n) Σ_i ‖A_i x − b_i‖²/(2N) + λ‖x‖₁ (logistic: the mean log-loss per node). \
-                The reference optimum is computed in float64 to the KKT residual given by --tolerance.
+                The reference optimum is computed in float64 to the KKT residual given by --tolerance. \
+                Graph energies (heat, kuramoto, hopf-kuramoto) are written as format l2o-graph-energy-instances: \
+                one group instance_k per instance with edges [m, 2], initial_point, positions and (heat) \
+                hot_nodes, cold_nodes; see docs/optimizees.md.
                 """)
 
         @Argument(help: "The suite JSON file (e.g. Optimizees/lasso-10-300-10-0.1.json).")
@@ -142,6 +147,8 @@ struct ProblemsCommand: ParsableCommand {
                         progress(k + 1, n, label, p.referenceOptimum)
                         return p
                     })
+                case .heat, .kuramoto, .hopfKuramoto:
+                    return try writeGraphEnergy(S.self, suite: s, group: g, index: index, split: split, count: n)
                 case .logistic:
                     let family = try g.logisticFamily(S.self)
                     batch = try InstanceBatch((0..<n).map { k in
@@ -152,6 +159,9 @@ struct ProblemsCommand: ParsableCommand {
                     })
                 }
             } catch let error as OptimizeeError {
+                FileHandle.standardError.write(Data("\n".utf8))
+                throw ProblemsCommandError("\(error)")
+            } catch let error as DataError {
                 FileHandle.standardError.write(Data("\n".utf8))
                 throw ProblemsCommandError("\(error)")
             }

@@ -24,6 +24,9 @@ final class SuiteTests: XCTestCase {
                 switch g.family {
                 case .lasso, .linearRegression: XCTAssertNoThrow(try g.lassoFamily(Double.self))
                 case .logistic: XCTAssertNoThrow(try g.logisticFamily(Double.self))
+                case .heat, .kuramoto, .hopfKuramoto:
+                    // Graph suites are checked (and built) in GraphEnergyTests.
+                    XCTAssertNotNil(g.graphEnergy)
                 }
             }
         }
@@ -55,7 +58,7 @@ final class SuiteTests: XCTestCase {
     func testBadSuitesGiveClearErrors() {
         let group = #""nodes": 2, "dimension": 3, "samplesPerNode": 4, "lambda": 0.1, "splits": {"train": 1}"#
         XCTAssertThrowsError(try parse(#"{"name": "s", "seed": 1, "groups": [{"family": "ridge", \#(group)}]}"#)) {
-            XCTAssertEqual($0 as? OptimizeeError, .unknownFamily(name: "ridge", known: ["lasso", "logistic", "linear-regression"]))
+            XCTAssertEqual($0 as? OptimizeeError, .unknownFamily(name: "ridge", known: ["lasso", "logistic", "linear-regression", "heat", "kuramoto", "hopf-kuramoto"]))
         }
         assertSuiteError(#"{"name": "s", "seed": 1, "groups": [{"family": "lasso", "nodes": -2, "dimension": 3, "samplesPerNode": 4, "lambda": 0.1, "splits": {"train": 1}}]}"#,
                          contains: "groups[0].nodes: must be ≥ 1, got -2")
