@@ -48,8 +48,12 @@ struct DemoCommand: ParsableCommand {
         let t0 = Date()
         let suite = "Optimizees/lasso-10-300-10-0.1.json"
         let checkpoint = "\(folder)/milodo-demo.h5", tuned = "\(folder)/tuned-steps.json", eval = "\(folder)/evaluation"
+        // Coefficients bounded within ±15% of Exact Diffusion's at γ₀ = 0.045 and a consensus term
+        // in the loss: a rule trained on 20 iterations with the paper's unbounded outputs learns
+        // steps that are unstable later (docs/milodo.md).
         try step("1/3 Meta-train MiLoDo (short curriculum; resumes if interrupted)", MetaTrainCommand.self,
-                 ["--suite", suite, "--curriculum", "demo", "--out", checkpoint, "--seed", "\(seed)"])
+                 ["--suite", suite, "--curriculum", "demo", "--out", checkpoint, "--seed", "\(seed)",
+                  "--gamma0", "0.045", "--bounded-alpha", "0.15", "--consensus-weight", "0.5"])
         try step("2/3 Tune Prox-ED's step size on training instances", TuneCommand.self,
                  ["--problems", suite, "--methods", "prox-ed", "--count", "2", "--iterations", "3000", "--points", "15",
                   "--tolerance", "1e-4", "--out", tuned])
