@@ -30,6 +30,8 @@ public struct MLPClassification<Scalar: TensorScalar>: ClassifierOptimizee {
     public var initialPoint: Tensor<Scalar> { model.flatParameters() }
 
     /// The logits `MLP_x(images)` with the parameters read from the flat `x` (a tape variable).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func logits(_ x: Variable<Scalar>, images: Tensor<Scalar>) throws -> Variable<Scalar> {
         let context = model.context(substitutingFlat: x)
         return try model(context.tape!.constant(images), context: context)

@@ -27,7 +27,8 @@ public struct ResNetClassification<Scalar: TensorScalar>: ClassifierOptimizee {
 
     /// Node `i` gets samples `[iN, (i+1)N)` of `data` (shuffle first for a random split). Throws
     /// unless the images have the model's channels and its classes and are at least 2×2, and
-    /// nodes and minibatches hold at least 2 samples.
+    /// nodes and minibatches hold at least 2 samples. Puts `model` in training mode and turns off
+    /// its running-statistics tracking.
     public init(model: ResNet<Scalar>, data: ImageClassificationData<Scalar>, nodes: Int, samplesPerNode: Int, batchSize: Int = 100,
                 calibrationSize: Int = 500) throws {
         guard model.inChannels == data.channels, model.classCount == data.classCount, data.height >= 2, data.width >= 2 else {
@@ -60,6 +61,10 @@ public struct ResNetClassification<Scalar: TensorScalar>: ClassifierOptimizee {
         try forward(model, x, images: images)
     }
 
+    /// The network's forward pass (specialized: the layers' kernels and their backward closures
+    /// run on concrete scalars).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func forward(_ network: ResNet<Scalar>, _ x: Variable<Scalar>, images: Tensor<Scalar>) throws -> Variable<Scalar> {
         let reference = nodeData[0]
         let shape = [reference.channels, reference.height, reference.width]

@@ -3,16 +3,7 @@ import XCTest
 import L2OCore
 @testable import L2OData
 
-final class CIFAR10Tests: XCTestCase {
-    var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("l2o-cifar-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
-
+final class CIFAR10Tests: TemporaryDirectoryTestCase {
     /// A record whose pixel at (channel c, row y, column x) is `(c·64 + y·2 + x) mod 256`.
     func record(label: UInt8) -> [UInt8] {
         var r = [label]

@@ -3,18 +3,7 @@ import XCTest
 import L2OCore
 @testable import L2OData
 
-final class PNGTests: XCTestCase {
-    var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("l2o-png-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
-
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-
+final class PNGTests: TemporaryDirectoryTestCase {
     /// Writes base64 bytes of a PNG built by hand (signature, IHDR, PLTE, IDAT, IEND) to `name`.
     func file(_ name: String, base64: String) throws -> String {
         let p = path(name)
