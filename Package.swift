@@ -31,10 +31,13 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]),
         .target(name: "L2OCore", dependencies: ["CBLAS"], swiftSettings: fast),
         .target(name: "L2ONN", dependencies: ["L2OCore"], swiftSettings: fast),
         .target(name: "L2OCheckpoint", dependencies: ["L2OCore", "CHDF5"], swiftSettings: fast),
-        .target(name: "L2OData", dependencies: ["L2OCore", "CZlib"], swiftSettings: fast),
+        .target(name: "L2OData", dependencies: ["L2OCore", "CZlib", "CPNG"], swiftSettings: fast),
         .target(name: "L2OOptimizees", dependencies: ["L2OCore", "L2ONN", "L2OData"], swiftSettings: fast),
         .target(name: "L2OOptimizers", dependencies: ["L2OCore", "L2ONN"], swiftSettings: fast),
         .target(

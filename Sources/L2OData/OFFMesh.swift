@@ -23,13 +23,14 @@ public struct OFFMesh: Sendable, Equatable {
     public var faceCount: Int { faces.count }
 
     /// The Stanford bunny (37,706 vertices, 75,408 triangles) as `make data` extracts it from the
-    /// data tarball of Debian `libcgal-demo` (`data/meshes/bunny00.off`), relative to `dataDirectory`.
-    public static func bunnyPath(dataDirectory: String = "data") -> String {
+    /// data tarball of Debian `libcgal-demo` (`data/meshes/bunny00.off` there), under `dataDirectory`
+    /// (`Data`, where `make data` puts it).
+    public static func bunnyPath(dataDirectory: String = "Data") -> String {
         (dataDirectory as NSString).appendingPathComponent("meshes/bunny00.off")
     }
 
     /// What to do when the bunny is missing.
-    public static let bunnyHint = "run `make data` in the repository (it extracts meshes/bunny00.off from the data tarball of the Debian package libcgal-demo into data/)"
+    public static let bunnyHint = "run `make data` in the repository (it extracts meshes/bunny00.off from the data tarball of the Debian package libcgal-demo into Data/)"
 
     /// Reads and parses `path`. Throws `DataError.fileNotFound` (with `hint`) or `DataError.malformed`
     /// naming the line.

@@ -12,7 +12,9 @@ import L2OCore
 /// Buffers: `running_mean` (init 0) and `running_var` (init 1), both `[C]`.
 /// The running statistics are plain values, never on the tape; every training-mode forward
 /// updates them, including forwards with substituted parameters (`ForwardContext`) and
-/// no-grad forwards.
+/// no-grad forwards — unless `tracksRunningStatistics` is off, which makes training-mode forwards
+/// pure functions of the input and the parameters (no state is written, so they may run
+/// concurrently).
 public final class BatchNorm<Scalar: TensorScalar>: Module {
     public let featureCount: Int
     public let momentum: Scalar
@@ -22,6 +24,8 @@ public final class BatchNorm<Scalar: TensorScalar>: Module {
     public let runningMean: Buffer<Scalar>
     public let runningVariance: Buffer<Scalar>
     public var isTraining = true
+    /// Whether training-mode forwards update the running statistics (default `true`).
+    public var tracksRunningStatistics = true
     public var children: NamedChildren<Scalar> { [] }
 
     public init(featureCount: Int, momentum: Scalar = 0.1, epsilon: Scalar = 1e-5) throws {
@@ -59,6 +63,7 @@ public final class BatchNorm<Scalar: TensorScalar>: Module {
         try requireArgument(m > 1, "BatchNorm(\(featureCount))",
                             "training needs more than one value per channel, got input \(x.shape); use eval() for single samples")
         let r = try batchNorm(x, gamma: gamma, beta: beta, epsilon: epsilon)
+        guard tracksRunningStatistics else { return r.output }
         let unbiased = Scalar(m) / Scalar(m - 1)
         runningMean.value = runningMean.value * (1 - momentum) + r.mean * momentum
         runningVariance.value = runningVariance.value * (1 - momentum) + r.variance * (momentum * unbiased)

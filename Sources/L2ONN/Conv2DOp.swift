@@ -55,6 +55,9 @@ public func conv2d<S>(
     let y = Tensor(shape: [n, outC, geo.outH, geo.outW], scalars: out)
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
     let need = inputs.map(\.isRecorded)
+    // The pullback captures values only: a captured `Variable` would hold the tape that holds the
+    // pullback (a reference cycle that keeps every recorded tensor alive).
+    let hasBias = bias != nil
     let savedCols: [S]? = need[1] ? cols : nil
     return Variable.record(y, inputs: inputs) { g in
         var gx: Tensor<S>?, gw: Tensor<S>?, gb: Tensor<S>?
@@ -91,7 +94,7 @@ public func conv2d<S>(
                 }
                 gw = Tensor(shape: wv.shape, scalars: gws)
             }
-            if inputs.count == 3 && need[2] {
+            if hasBias && need[2] {
                 var gbs = [S](repeating: 0, count: outC)
                 for b in 0..<n {
                     for o in 0..<outC {
@@ -104,6 +107,6 @@ public func conv2d<S>(
                 gb = Tensor(shape: [outC], scalars: gbs)
             }
         }
-        return inputs.count == 3 ? [gx, gw, gb] : [gx, gw]
+        return hasBias ? [gx, gw, gb] : [gx, gw]
     }
 }

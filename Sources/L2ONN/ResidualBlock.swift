@@ -25,17 +25,18 @@ public final class ResidualBlock<Scalar: TensorScalar>: Module {
     public var localParameters: NamedParameters<Scalar> { [] }
     public var localBuffers: NamedBuffers<Scalar> { [] }
 
-    public init(inChannels: Int, outChannels: Int, stride: Int = 1, rng: inout RandomState) throws {
+    /// `batchNormMomentum` is the running-statistics momentum of the block's BatchNorm layers.
+    public init(inChannels: Int, outChannels: Int, stride: Int = 1, batchNormMomentum: Scalar = 0.1, rng: inout RandomState) throws {
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.stride = stride
         conv1 = try Conv2D(inChannels: inChannels, outChannels: outChannels, kernelSize: 3, stride: stride, padding: 1, bias: false, rng: &rng)
-        bn1 = try BatchNorm(featureCount: outChannels)
+        bn1 = try BatchNorm(featureCount: outChannels, momentum: batchNormMomentum)
         conv2 = try Conv2D(inChannels: outChannels, outChannels: outChannels, kernelSize: 3, stride: 1, padding: 1, bias: false, rng: &rng)
-        bn2 = try BatchNorm(featureCount: outChannels)
+        bn2 = try BatchNorm(featureCount: outChannels, momentum: batchNormMomentum)
         if stride != 1 || inChannels != outChannels {
             downsample = (try Conv2D(inChannels: inChannels, outChannels: outChannels, kernelSize: 1, stride: stride, padding: 0, bias: false, rng: &rng),
-                          try BatchNorm(featureCount: outChannels))
+                          try BatchNorm(featureCount: outChannels, momentum: batchNormMomentum))
         } else {
             downsample = nil
         }

@@ -2,8 +2,11 @@ import L2OCore
 
 /// A distribution over optimizees that samples instances deterministically from seeds.
 ///
-/// Instance `k` of a split is `instance(seed: InstanceSeed.derive(familySeed: seed, split:, index: k))`,
+/// Instance `k` of a split is `instance(seed: InstanceSeed.derive(familySeed: seed, split:, index: k), split:)`,
 /// so train, validation and test never overlap and never depend on how many are drawn.
+/// Synthetic families draw every split from one distribution (`instance(seed:split:)` defaults to
+/// `instance(seed:)`); real-data families also keep the splits' data apart (disjoint samples or
+/// image regions per split).
 public protocol ProblemFamily<Scalar> {
     associatedtype Scalar: TensorScalar
     associatedtype Instance: Optimizee where Instance.Scalar == Scalar
@@ -13,12 +16,17 @@ public protocol ProblemFamily<Scalar> {
     var seed: UInt64 { get }
     /// The instance drawn from `RandomState(seed: instanceSeed)`.
     func instance(seed instanceSeed: UInt64) -> Instance
+    /// The instance drawn from `RandomState(seed: instanceSeed)` out of `split`'s data.
+    func instance(seed instanceSeed: UInt64, split: Split) -> Instance
 }
 
 extension ProblemFamily {
+    /// Synthetic families: every split has the same distribution.
+    public func instance(seed instanceSeed: UInt64, split: Split) -> Instance { instance(seed: instanceSeed) }
+
     /// Instance `index` of `split`.
     public func instance(_ split: Split, index: Int) -> Instance {
-        instance(seed: InstanceSeed.derive(familySeed: seed, split: split, index: index))
+        instance(seed: InstanceSeed.derive(familySeed: seed, split: split, index: index), split: split)
     }
 
     /// Instances `start ..< start + count` of `split`.

@@ -1,5 +1,6 @@
 import Foundation
 import L2OCore
+import L2OData
 
 /// A problem suite as data (`Optimizees/*.json`, format in `docs/optimizees.md`):
 /// ```json
@@ -10,7 +11,9 @@ import L2OCore
 /// `nodes`, `dimension`, `samplesPerNode` and `lambda` take a number or a list; lists expand to one
 /// group per combination (in the order nodes, dimension, samplesPerNode, lambda, last varying
 /// fastest). Group `g` of the expansion is seeded `InstanceSeed.group(suiteSeed: seed, group: g)`
-/// unless it gives its own `seed`.
+/// unless it gives its own `seed`. The real-data families (`lasso-patches`, `logistic-adult`) need
+/// their datasets, which the caller loads and hands to `patchLASSOFamily` / `adultLogisticFamily`;
+/// `logistic-adult` may omit `dimension` (it is the 105 features of the Adult encoding).
 public struct ProblemSuite: Sendable, Equatable {
     /// The known families.
     public enum Family: String, Sendable, CaseIterable {
@@ -27,6 +30,13 @@ public struct ProblemSuite: Sendable, Equatable {
 
         /// Whether the family is a graph energy (its group has `graphEnergy`).
         public var isGraphEnergy: Bool { self == .heat || self == .kuramoto || self == .hopfKuramoto }
+        /// Sparse coding of natural-image patches (`PatchLASSOFamily`); `dimension` is the atom count.
+        case lassoPatches = "lasso-patches"
+        /// Logistic regression on UCI Adult (`AdultLogisticFamily`).
+        case logisticAdult = "logistic-adult"
+
+        /// Whether instances are `LASSO` problems (else `LogisticRegression`).
+        public var isLASSO: Bool { self == .lasso || self == .linearRegression || self == .lassoPatches }
     }
 
     /// One concrete shape of a suite after expansion.
@@ -50,7 +60,28 @@ public struct ProblemSuite: Sendable, Equatable {
             case .lasso, .linearRegression: return (try? lassoFamily(Double.self).name) ?? family.rawValue
             case .logistic: return (try? logisticFamily(Double.self).name) ?? family.rawValue
             case .heat, .kuramoto, .hopfKuramoto: return graphEnergy?.name(family) ?? family.rawValue
+            case .lassoPatches: return "PatchLASSO(\(nodes),\(dimension),\(samplesPerNode),\(formatLambda(lambda)))"
+            case .logisticAdult: return "LogisticAdult(\(nodes),\(dimension),\(samplesPerNode),\(formatLambda(lambda)))"
             }
+        }
+
+        func require(_ expected: Family) throws {
+            guard family == expected else {
+                throw OptimizeeError.invalidArgument(what: "suite group \(family.rawValue)", detail: "is not a \(expected.rawValue) family")
+            }
+        }
+
+        /// The family for `lasso-patches` groups, over loaded images (`NaturalImages`).
+        public func patchLASSOFamily<S: TensorScalar>(_: S.Type = S.self, dictionaryImages: [GrayImage], targetImages: [GrayImage]) throws -> PatchLASSOFamily<S> {
+            try require(.lassoPatches)
+            return try PatchLASSOFamily(dictionaryImages: dictionaryImages, targetImages: targetImages, nodes: nodes, atoms: dimension,
+                                        samplesPerNode: samplesPerNode, lambda: lambda, seed: seed)
+        }
+
+        /// The family for `logistic-adult` groups, over the loaded data (`Adult.load`).
+        public func adultLogisticFamily<S: TensorScalar>(_: S.Type = S.self, data: (train: AdultSamples, test: AdultSamples)) throws -> AdultLogisticFamily<S> {
+            try require(.logisticAdult)
+            return try AdultLogisticFamily(data: data, nodes: nodes, samplesPerNode: samplesPerNode, lambda: lambda, seed: seed)
         }
 
         /// The family for `lasso` and `linear-regression` groups.
@@ -63,9 +94,7 @@ public struct ProblemSuite: Sendable, Equatable {
 
         /// The family for `logistic` groups.
         public func logisticFamily<S: TensorScalar>(_: S.Type = S.self) throws -> LogisticFamily<S> {
-            guard family == .logistic else {
-                throw OptimizeeError.invalidArgument(what: "suite group \(family.rawValue)", detail: "is not a logistic family")
-            }
+            try require(.logistic)
             return try LogisticFamily(nodes: nodes, dimension: dimension, samplesPerNode: samplesPerNode, lambda: lambda, seed: seed)
         }
     }
@@ -209,7 +238,16 @@ struct SuiteReader {
             let ints = { (key: String) throws -> [Int] in
                 try self.list(go[key], "\(path).\(key)") { Double(try self.integer($0, $1, minimum: 1)) }.map { Int($0) }
             }
-            let nodes = try ints("nodes"), dims = try ints("dimension"), samples = try ints("samplesPerNode")
+            let nodes = try ints("nodes"), samples = try ints("samplesPerNode")
+            let dims: [Int]
+            if family == .logisticAdult {
+                dims = go["dimension"] == nil ? [Adult.featureCount] : try ints("dimension")
+                guard dims == [Adult.featureCount] else {
+                    throw fail("\(path).dimension", "logistic-adult has the \(Adult.featureCount) features of the Adult encoding; omit dimension or set it to \(Adult.featureCount)")
+                }
+            } else {
+                dims = try ints("dimension")
+            }
             let lambdas: [Double]
             if family == .linearRegression {
                 lambdas = try go["lambda"] == nil ? [0] : list(go["lambda"], "\(path).lambda") { v, p in

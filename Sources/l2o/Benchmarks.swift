@@ -49,7 +49,64 @@ enum Benchmarks {
         Benchmark(name: "prox-ed-step", run: proxEDStep),
         Benchmark(name: "milodo-step", run: miloDoStep),
         Benchmark(name: "graph-energy", run: graphEnergy),
+        Benchmark(name: "resnet-grad", run: resNetGrad),
+        Benchmark(name: "resnet-sgd", run: resNetSGD),
     ]
+
+    /// A short decentralized-data SGD run of the ResNet optimizee on Fashion-MNIST (Debian
+    /// dataset-fashion-mnist): ResNet(5, 77754, 200, 0) from the training images, minibatches of
+    /// 100 from node k mod 5 at step k, step 0.1; reports F before and after, the test accuracy on
+    /// the first 1000 test images, and the median time of a step.
+    static func resNetSGD(_ s: BenchSettings) -> [JSONLine] {
+        var j = JSONLine("resnet-sgd")
+        let train: ImageClassificationData<Float>, test: ImageClassificationData<Float>
+        do {
+            train = try MNISTFormat.load(Float.self, train: true)
+            test = try MNISTFormat.load(Float.self, train: false)
+        } catch {
+            j.add("error", "\(error)")
+            return [j]
+        }
+        let steps = s.reps ?? 200
+        let p = try! ResNetClassificationFamily(data: train, nodes: 5, samplesPerNode: 200, seed: 4).instance(.train, index: 0)
+        var x = p.initialPoint
+        var rng = RandomState(seed: 5)
+        let before = p.value(x)
+        var times = [Double]()
+        for k in 0..<steps {
+            let t0 = Timing.now()
+            x = x - p.minibatchGradient(shard: k % 5, at: x, rng: &rng).gradient * 0.1
+            times.append(Timing.now() - t0)
+        }
+        times.sort()
+        j.add("parameters", p.dimension)
+        j.add("nodes", 5); j.add("samples_per_node", 200); j.add("batch", p.batchSize)
+        j.add("steps", steps)
+        j.add("loss_before", Double(before))
+        j.add("loss_after", Double(p.value(x)))
+        j.add("test_accuracy", (try? p.accuracy(at: x, on: test.slice(0..<1000))) ?? .nan)
+        j.add("median_step_ms", times.isEmpty ? .nan : times[times.count / 2])
+        return [j]
+    }
+
+    /// One minibatch gradient (100 samples) of the ResNet optimizee (16/32/64, 77,754 parameters)
+    /// on 1×28×28 images, Float; synthetic images so that it runs without a dataset.
+    static func resNetGrad(_ s: BenchSettings) -> [JSONLine] {
+        let data = try! SyntheticImages.generate(Float.self, count: 1000, height: 28, width: 28, classCount: 10, seed: 1, split: .train)
+        let p = try! ResNetClassificationFamily(data: data, nodes: 5, samplesPerNode: 200, seed: 2).instance(.train, index: 0)
+        let x = p.initialPoint
+        var rng = RandomState(seed: 3)
+        var loss: Float = 0
+        let ms = Timing.median(reps: s.reps ?? 5, warmup: s.warmup) { loss = p.minibatchGradient(shard: 0, at: x, rng: &rng).loss }
+        precondition(loss.isFinite)
+        var j = JSONLine("resnet-grad")
+        j.add("parameters", p.dimension)
+        j.add("batch", p.batchSize)
+        j.add("image", [1, 28, 28])
+        j.add("scalar", "float32")
+        j.add("median_ms", ms)
+        return [j]
+    }
 
     /// A `[n, N, d]` Float tensor of pseudo-random values in [−1, 1), filled on all cores.
     static func bigUniform(_ shape: [Int]) -> Tensor<Float> {

@@ -35,7 +35,7 @@ extension ProblemsCommand {
             out.attributes["order_parameter_initial"] = .double(p.orderParameter(p.initialPoint))
             if let optimum = p.referenceOptimum { out.attributes["f_star"] = .double(optimum.value) }
             return out
-        case .lasso, .linearRegression, .logistic:
+        case .lasso, .linearRegression, .logistic, .lassoPatches, .logisticAdult:
             throw ProblemsCommandError("group \(g.name) is not a graph energy")
         }
     }

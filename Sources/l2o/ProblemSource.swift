@@ -29,15 +29,22 @@ enum ProblemSource {
         let suite = try ProblemsCommand.loadSuite(path)
         guard group < suite.groups.count else { throw ValidationError("suite \(suite.name) has \(suite.groups.count) group(s); --group \(group) does not exist") }
         let g = suite.groups[group]
-        guard g.family == .lasso || g.family == .linearRegression else {
+        let make: (Int) -> LASSO<Double>
+        switch g.family {
+        case .lasso, .linearRegression:
+            let family = try g.lassoFamily(Double.self)
+            make = { family.instance(split, index: $0) }
+        case .lassoPatches:
+            let family = try RealData.patchFamily(g, Double.self)
+            make = { family.instance(split, index: $0) }
+        case .logistic, .logisticAdult, .heat, .kuramoto, .hopfKuramoto:
             throw ValidationError("suite \(suite.name) group \(group) is \(g.family.rawValue); this command needs LASSO problems")
         }
         let available = g.splits[split] ?? 0
         let n = min(count ?? available, available)
         guard n > 0 else { throw ValidationError("suite \(suite.name) group \(group) has no \(split.rawValue) instances") }
-        let family = try g.lassoFamily(Double.self)
         return try (0..<n).map { k in
-            var p = family.instance(split, index: k)
+            var p = make(k)
             if optimum { p = try p.withReferenceOptimum() }
             progress?(k + 1, n)
             return p.cast(to: S.self)

@@ -137,26 +137,26 @@ struct ProblemsCommand: ParsableCommand {
             let solver = FISTA(tolerance: tolerance)
             let label = "\(s.name) group \(index) \(g.name) \(split.rawValue)"
             let batch: InstanceBatch<S>
+            func draw<F: ProblemFamily>(_ family: F, _ solve: (F.Instance) throws -> F.Instance) throws -> [F.Instance] {
+                try (0..<n).map { k in
+                    var p = family.instance(split, index: k)
+                    if !noReference { p = try solve(p) }
+                    progress(k + 1, n, label, p.referenceOptimum)
+                    return p
+                }
+            }
             do {
                 switch g.family {
                 case .lasso, .linearRegression:
-                    let family = try g.lassoFamily(S.self)
-                    batch = try InstanceBatch((0..<n).map { k in
-                        var p = family.instance(split, index: k)
-                        if !noReference { p = try p.withReferenceOptimum(solver) }
-                        progress(k + 1, n, label, p.referenceOptimum)
-                        return p
-                    })
+                    batch = try InstanceBatch(draw(g.lassoFamily(S.self)) { try $0.withReferenceOptimum(solver) })
+                case .lassoPatches:
+                    batch = try InstanceBatch(draw(RealData.patchFamily(g, S.self)) { try $0.withReferenceOptimum(solver) })
                 case .heat, .kuramoto, .hopfKuramoto:
                     return try writeGraphEnergy(S.self, suite: s, group: g, index: index, split: split, count: n)
                 case .logistic:
-                    let family = try g.logisticFamily(S.self)
-                    batch = try InstanceBatch((0..<n).map { k in
-                        var p = family.instance(split, index: k)
-                        if !noReference { p = try p.withReferenceOptimum(solver) }
-                        progress(k + 1, n, label, p.referenceOptimum)
-                        return p
-                    })
+                    batch = try InstanceBatch(draw(g.logisticFamily(S.self)) { try $0.withReferenceOptimum(solver) })
+                case .logisticAdult:
+                    batch = try InstanceBatch(draw(RealData.adultFamily(g, S.self)) { try $0.withReferenceOptimum(solver) })
                 }
             } catch let error as OptimizeeError {
                 FileHandle.standardError.write(Data("\n".utf8))

@@ -3,18 +3,7 @@ import XCTest
 import L2OCore
 @testable import L2OData
 
-final class IDXTests: XCTestCase {
-    var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("l2o-idx-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
-
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-
+final class IDXTests: TemporaryDirectoryTestCase {
     func testEveryElementTypeRoundTripsCompressedAndPlain() throws {
         let arrays: [IDXArray] = try [
             IDXArray(shape: [2, 3], elements: .uint8([0, 1, 127, 128, 254, 255])),

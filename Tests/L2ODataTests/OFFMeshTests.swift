@@ -111,10 +111,10 @@ final class OFFMeshTests: XCTestCase {
         }
     }
 
-    /// The repository's `data/` directory (where `make data` puts the bunny).
+    /// The repository's `Data/` directory (where `make data` puts the bunny).
     static var dataDirectory: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("data").path
+            .appendingPathComponent("Data").path
     }
 
     func testStanfordBunny() throws {

@@ -261,7 +261,7 @@ final class GraphEnergyTests: XCTestCase {
     }
 
     func testBunnyHeatInstance() throws {
-        let path = OFFMesh.bunnyPath(dataDirectory: Self.repositoryRoot.appendingPathComponent("data").path)
+        let path = OFFMesh.bunnyPath(dataDirectory: Self.repositoryRoot.appendingPathComponent("Data").path)
         try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "\(path) is missing; \(OFFMesh.bunnyHint)")
         let p = try HeatDiffusionFamily<Float>(graph: .mesh(path: path), seed: 3).instance(.train, index: 0)
         XCTAssertEqual(p.dimension, 37_706)
@@ -279,10 +279,10 @@ final class GraphEnergyTests: XCTestCase {
             {"family": "heat", "graph": {"type": "lattice3d", "nx": 3, "ny": 4, "nz": 5, "periodic": true}, "lambda": 0.5, "features": 2, "splits": {"train": 2}},
             {"family": "kuramoto", "graph": {"type": "erdos-renyi", "nodes": 50, "p": 0.2, "connected": true}, "splits": {"test": 1}},
             {"family": "hopf-kuramoto", "graph": {"type": "tree", "branching": 3, "depth": 2}, "s1": -1, "s2": 0.2, "seed": 5, "splits": {"train": 1}},
-            {"family": "heat", "graph": {"type": "mesh", "path": "data/meshes/bunny00.off"}, "splits": {"train": 1}}
+            {"family": "heat", "graph": {"type": "mesh", "path": "Data/meshes/bunny00.off"}, "splits": {"train": 1}}
             """#)
         XCTAssertEqual(s.groups.map(\.name), ["Heat(lattice3d(3x4x5,periodic),λ=0.5,d=2)", "Kuramoto(erdos-renyi(50,p=0.2,connected))",
-                                              "HopfKuramoto(tree(b=3,depth=2),s1=-1,s2=0.2)", "Heat(mesh(data/meshes/bunny00.off),λ=1)"])
+                                              "HopfKuramoto(tree(b=3,depth=2),s1=-1,s2=0.2)", "Heat(mesh(Data/meshes/bunny00.off),λ=1)"])
         XCTAssertEqual(s.groups.map(\.dimension), [120, 50, 13, 0])
         XCTAssertEqual(s.groups[2].seed, 5)
         XCTAssertEqual(s.groups[1].seed, InstanceSeed.group(suiteSeed: 9, group: 1))

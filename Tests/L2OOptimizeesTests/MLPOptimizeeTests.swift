@@ -26,7 +26,7 @@ final class MLPOptimizeeTests: XCTestCase {
             XCTAssertGreaterThan(g.norm(), 0)
             XCTAssertLessThan(relativeError(g, numericGradient(x) { p.smoothValue(shard: s, at: $0) }), 1e3 * fdTolerance,
                               "smooth between ReLU kinks: central differences are O(h²) accurate there")
-            XCTAssertEqual(p.lossAndGradient(at: x, images: p.nodeData[s].images, labels: p.nodeData[s].labels).loss, p.smoothValue(shard: s, at: x))
+            XCTAssertEqual(try p.lossAndGradient(at: x, images: p.nodeData[s].images, labels: p.nodeData[s].labels).loss, p.smoothValue(shard: s, at: x))
         }
         // The full-node minibatch (batch = N) is the full gradient; smaller batches differ.
         var big = p
@@ -51,7 +51,7 @@ final class MLPOptimizeeTests: XCTestCase {
         let start = p.value(x)
         for _ in 0..<100 { x = x - p.smoothGradient(at: x) * 0.5 }
         XCTAssertLessThan(p.value(x), start * 0.9)
-        let acc = p.accuracy(at: x, on: data)
+        let acc = try p.accuracy(at: x, on: data)
         XCTAssertGreaterThan(acc, 0.5, "better than chance (1/3) on the training data")
         XCTAssertEqual(family.instance(.test, index: 1).initialPoint, p.initialPoint, "deterministic")
         XCTAssertNotEqual(family.instance(.train, index: 1).initialPoint, p.initialPoint)
@@ -78,6 +78,6 @@ final class MLPOptimizeeTests: XCTestCase {
         var x = p.initialPoint
         var rng = RandomState(seed: 2)
         for k in 0..<60 { x = x - p.minibatchGradient(shard: k % 2, at: x, rng: &rng).gradient * 0.5 }
-        XCTAssertGreaterThan(p.accuracy(at: x, on: test.slice(9000..<10000)), 0.3, "well above chance (0.1) after 60 SGD steps")
+        XCTAssertGreaterThan(try p.accuracy(at: x, on: test.slice(9000..<10000)), 0.3, "well above chance (0.1) after 60 SGD steps")
     }
 }

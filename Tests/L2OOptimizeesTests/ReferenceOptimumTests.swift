@@ -5,32 +5,10 @@ import L2OCore
 
 /// The reference optimum, verified by optimality conditions and closed forms, not by trusting FISTA.
 final class ReferenceOptimumTests: XCTestCase {
-    /// Checks `0 ∈ ∇f(x) + ∂r(x)` coordinatewise with a gradient computed from the stacked matrix.
-    func assertKKT(_ p: LASSO<Double>, _ opt: ReferenceOptimum<Double>, file: StaticString = #filePath, line: UInt = #line) {
-        let rows = p.nodes * p.samplesPerNode
-        let A = p.A.reshaped([rows, p.dimension])
-        let g = Tensor.matvec(A, Tensor.matvec(A, opt.x) - p.b.reshaped([rows]), transpose: true) * (1 / Double(rows))
-        for j in 0..<p.dimension {
-            let xj = opt.x.scalars[j], gj = g.scalars[j]
-            if xj == 0 {
-                XCTAssertLessThanOrEqual(abs(gj), p.lambda + 1e-12, "coordinate \(j)", file: file, line: line)
-            } else {
-                XCTAssertEqual(gj, -p.lambda * (xj > 0 ? 1 : -1), accuracy: 1e-12, "coordinate \(j)", file: file, line: line)
-            }
-        }
-        XCTAssertLessThanOrEqual(opt.kktResidual, 1e-12, file: file, line: line)
-        // F is convex: no nearby point is lower.
-        for k in 0..<50 {
-            let y = opt.x + Tensor<Double>.normal([p.dimension], std: 1e-3, seed: UInt64(k))
-            XCTAssertGreaterThanOrEqual(p.value(y), opt.value - 1e-14, file: file, line: line)
-        }
-        XCTAssertEqual(p.value(opt.x), opt.value, file: file, line: line)
-    }
-
     func testLASSOOptimumSatisfiesKKT() throws {
         let p = try LASSOFamily<Double>(nodes: 4, dimension: 30, samplesPerNode: 5, lambda: 0.1, seed: 3).instance(.test, index: 0)
         let opt = try FISTA().solve(p)
-        assertKKT(p, opt)
+        assertLASSOKKT(p, opt)
         XCTAssertGreaterThan(opt.x.scalars.filter { $0 == 0 }.count, 0, "ℓ₁ gives exact zeros")
         XCTAssertGreaterThan(opt.x.normInf(), 0)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import L2OCore
+import L2OData
 @testable import L2OOptimizees
 
 final class SuiteTests: XCTestCase {
@@ -27,6 +28,10 @@ final class SuiteTests: XCTestCase {
                 case .heat, .kuramoto, .hopfKuramoto:
                     // Graph suites are checked (and built) in GraphEnergyTests.
                     XCTAssertNotNil(g.graphEnergy)
+                case .lassoPatches, .logisticAdult:
+                    // Built over the fetched datasets (RealDataFamilyTests); without them only the name is known.
+                    XCTAssertThrowsError(try g.lassoFamily(Double.self))
+                    XCTAssertTrue(g.name.hasPrefix(g.family == .lassoPatches ? "PatchLASSO(" : "LogisticAdult("), g.name)
                 }
             }
         }
@@ -45,6 +50,28 @@ final class SuiteTests: XCTestCase {
         XCTAssertEqual(logistic.groups.map(\.name), [50, 200, 500, 1000].map { "Logistic(10,\($0),100,0.1)" })
         XCTAssertEqual(try load("lasso-10-30000-1000-0.1.json").groups[0].name, "LASSO(10,30000,1000,0.1)")
         XCTAssertEqual(try load("lasso-10-20000-1000-0.1.json").groups[0].name, "LASSO(10,20000,1000,0.1)")
+        XCTAssertEqual(try load("lasso-patches-10-200-10-0.05.json").groups[0].name, "PatchLASSO(10,200,10,0.05)")
+        XCTAssertEqual(try load("logistic-adult-10-100-0.01.json").groups[0].name, "LogisticAdult(10,105,100,0.01)")
+    }
+
+    func testRealDataFamiliesInSuites() throws {
+        let suite = try parse(#"{"name": "s", "seed": 3, "groups": [{"family": "logistic-adult", "nodes": 4, "samplesPerNode": [10, 20], "lambda": 0.01, "splits": {"test": 2}}, {"family": "lasso-patches", "nodes": 3, "dimension": 12, "samplesPerNode": 4, "lambda": 0.05, "splits": {"train": 1}}]}"#)
+        XCTAssertEqual(suite.groups.map(\.name), ["LogisticAdult(4,105,10,0.01)", "LogisticAdult(4,105,20,0.01)", "PatchLASSO(3,12,4,0.05)"])
+        XCTAssertTrue(suite.groups[0].family == .logisticAdult && !suite.groups[0].family.isLASSO && suite.groups[2].family.isLASSO)
+        XCTAssertNoThrow(try parse(#"{"name": "s", "seed": 3, "groups": [{"family": "logistic-adult", "nodes": 4, "dimension": 105, "samplesPerNode": 10, "lambda": 0.01, "splits": {"test": 2}}]}"#))
+        assertSuiteError(#"{"name": "s", "seed": 3, "groups": [{"family": "logistic-adult", "nodes": 4, "dimension": 14, "samplesPerNode": 10, "lambda": 0.01, "splits": {"test": 2}}]}"#,
+                         contains: "groups[0].dimension: logistic-adult has the 105 features of the Adult encoding")
+        assertSuiteError(#"{"name": "s", "seed": 3, "groups": [{"family": "lasso-patches", "nodes": 3, "samplesPerNode": 4, "lambda": 0.05, "splits": {"train": 1}}]}"#,
+                         contains: "groups[0].dimension: is missing")
+        // The families are built from the group over data the caller loaded.
+        let images = try (0..<2).map { try GrayImage(name: "i\($0)", pixels: .uniform([20, 20], seed: UInt64($0))) }
+        let patches = try suite.groups[2].patchLASSOFamily(Double.self, dictionaryImages: images, targetImages: images)
+        XCTAssertEqual([patches.nodes, patches.dimension, patches.samplesPerNode], [3, 12, 4])
+        XCTAssertEqual(patches.seed, suite.groups[2].seed)
+        XCTAssertThrowsError(try suite.groups[0].patchLASSOFamily(Double.self, dictionaryImages: images, targetImages: images))
+        let samples = try AdultSamples(features: .zeros([500, 105]), labels: [Int](repeating: 0, count: 500))
+        XCTAssertEqual(try suite.groups[1].adultLogisticFamily(Double.self, data: (samples, samples)).name, "LogisticAdult(4,105,20,0.01)")
+        XCTAssertThrowsError(try suite.groups[2].adultLogisticFamily(Double.self, data: (samples, samples)))
     }
 
     func parse(_ text: String) throws -> ProblemSuite { try ProblemSuite(json: Data(text.utf8), source: "test.json") }
@@ -58,7 +85,7 @@ final class SuiteTests: XCTestCase {
     func testBadSuitesGiveClearErrors() {
         let group = #""nodes": 2, "dimension": 3, "samplesPerNode": 4, "lambda": 0.1, "splits": {"train": 1}"#
         XCTAssertThrowsError(try parse(#"{"name": "s", "seed": 1, "groups": [{"family": "ridge", \#(group)}]}"#)) {
-            XCTAssertEqual($0 as? OptimizeeError, .unknownFamily(name: "ridge", known: ["lasso", "logistic", "linear-regression", "heat", "kuramoto", "hopf-kuramoto"]))
+            XCTAssertEqual($0 as? OptimizeeError, .unknownFamily(name: "ridge", known: ["lasso", "logistic", "linear-regression", "heat", "kuramoto", "hopf-kuramoto", "lasso-patches", "logistic-adult"]))
         }
         assertSuiteError(#"{"name": "s", "seed": 1, "groups": [{"family": "lasso", "nodes": -2, "dimension": 3, "samplesPerNode": 4, "lambda": 0.1, "splits": {"train": 1}}]}"#,
                          contains: "groups[0].nodes: must be ≥ 1, got -2")

@@ -69,3 +69,46 @@ func choleskySolve(_ M: Tensor<Double>, _ y: Tensor<Double>) -> Tensor<Double> {
 func row(_ X: Tensor<Double>, _ i: Int) -> Tensor<Double> {
     X.rows(i..<(i + 1)).reshaped([X.shape[1]])
 }
+
+/// Checks `0 ∈ g + λ∂‖x*‖₁` coordinatewise for a gradient `g = ∇f(x*)` computed independently of
+/// the optimizee's oracles, the certified KKT residual, and that no nearby point is lower (F is convex).
+func assertKKT<P: Optimizee>(_ p: P, _ opt: ReferenceOptimum<Double>, gradient g: Tensor<Double>, lambda: Double,
+                             file: StaticString = #filePath, line: UInt = #line) where P.Scalar == Double {
+    for j in 0..<p.dimension {
+        let xj = opt.x.scalars[j], gj = g.scalars[j]
+        if xj == 0 {
+            XCTAssertLessThanOrEqual(abs(gj), lambda + 1e-12, "coordinate \(j)", file: file, line: line)
+        } else {
+            XCTAssertEqual(gj, -lambda * (xj > 0 ? 1 : -1), accuracy: 1e-12, "coordinate \(j)", file: file, line: line)
+        }
+    }
+    XCTAssertLessThanOrEqual(opt.kktResidual, 1e-12, file: file, line: line)
+    for k in 0..<50 {
+        let y = opt.x + Tensor<Double>.normal([p.dimension], std: 1e-3, seed: UInt64(k))
+        XCTAssertGreaterThanOrEqual(p.value(y), opt.value - 1e-14, file: file, line: line)
+    }
+    XCTAssertEqual(p.value(opt.x), opt.value, file: file, line: line)
+}
+
+/// KKT of a LASSO optimum with `∇f = Aᵀ(Ax − b)/(nN)` from the stacked matrix.
+func assertLASSOKKT(_ p: LASSO<Double>, _ opt: ReferenceOptimum<Double>, file: StaticString = #filePath, line: UInt = #line) {
+    let rows = p.nodes * p.samplesPerNode
+    let A = p.A.reshaped([rows, p.dimension])
+    let g = Tensor.matvec(A, Tensor.matvec(A, opt.x) - p.b.reshaped([rows]), transpose: true) * (1 / Double(rows))
+    assertKKT(p, opt, gradient: g, lambda: p.lambda, file: file, line: line)
+}
+
+/// KKT of a logistic-regression optimum with `∇f = Aᵀ(σ(Ax) − b)/(nN)` from the stacked matrix.
+func assertLogisticKKT(_ p: LogisticRegression<Double>, _ opt: ReferenceOptimum<Double>, file: StaticString = #filePath, line: UInt = #line) {
+    let rows = p.nodes * p.samplesPerNode
+    let A = p.A.reshaped([rows, p.dimension])
+    let z = Tensor.matvec(A, opt.x)
+    let r = Tensor(zip(z.scalars, p.b.scalars).map { 1 / (1 + Foundation.exp(-$0.0)) - $0.1 })
+    assertKKT(p, opt, gradient: Tensor.matvec(A, r, transpose: true) * (1 / Double(rows)), lambda: p.lambda, file: file, line: line)
+}
+
+/// `Data/<component>` at the package root (where `make data` puts fetched datasets).
+func realDataDirectory(_ component: String) -> String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Data").appendingPathComponent(component).path
+}
