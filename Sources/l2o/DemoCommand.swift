@@ -56,7 +56,7 @@ struct DemoCommand: ParsableCommand {
                   "--gamma0", "0.045", "--bounded-alpha", "0.15", "--consensus-weight", "0.5"])
         try step("2/3 Tune Prox-ED's step size on training instances", TuneCommand.self,
                  ["--problems", suite, "--methods", "prox-ed", "--count", "2", "--iterations", "3000", "--points", "15",
-                  "--tolerance", "1e-4", "--out", tuned])
+                  "--tolerance", "1e-4", "--margin", "0", "--out", tuned])  // the strongest baseline: the fastest stable step, no margin
         try step("3/3 Evaluate on held-out test instances", EvaluateCommand.self,
                  ["--problems", suite, "--split", "test", "--count", "\(evalCount)", "--iterations", "\(evalIterations)",
                   "--methods", "prox-ed,milodo:\(checkpoint)", "--tuned", tuned, "--scalar", "double", "--out", eval])
