@@ -31,3 +31,33 @@ func elementwise1<S: TensorScalar>(_ g: Tensor<S>, _ s0: inout Tensor<S>, _ body
         }
     }
 }
+
+/// Whether every element of every tensor is finite. Branch-free (`x − x` is 0 for a finite `x`
+/// and NaN for ±∞ or NaN), so the loop vectorizes; specialized so that the generic optimizer
+/// step does not pay a dynamic call per element.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func allFinite<S: TensorScalar>(_ tensors: [Tensor<S>]) -> Bool {
+    for t in tensors {
+        let finite = t.withUnsafeBufferPointer { p -> Bool in
+            var acc: S = 0
+            for x in p { acc += x - x }
+            return acc == 0
+        }
+        if !finite { return false }
+    }
+    return true
+}
+
+/// `p + Δ` as a new tensor (one pass, specialized for the generic optimizer step).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func applying<S: TensorScalar>(_ delta: Tensor<S>, to p: Tensor<S>) -> Tensor<S> {
+    var v = delta
+    v.withUnsafeMutableBufferPointer { vp in
+        p.withUnsafeBufferPointer { pp in
+            for i in 0..<vp.count { vp[i] = pp[i] + vp[i] }
+        }
+    }
+    return v
+}

@@ -48,6 +48,9 @@ enum Benchmarks {
         Benchmark(name: "lasso-grad", run: lassoGrad),
         Benchmark(name: "prox-ed-step", run: proxEDStep),
         Benchmark(name: "milodo-step", run: miloDoStep),
+        Benchmark(name: "mlp-adam-step", run: mlpAdamStep),
+        Benchmark(name: "badm-pass", run: { trainingPasses(["badm", "adam"], $0) }),
+        Benchmark(name: "adam-pass", run: { trainingPasses(["adam"], $0) }),
     ]
 
     /// A `[n, N, d]` Float tensor of pseudo-random values in [−1, 1), filled on all cores.
