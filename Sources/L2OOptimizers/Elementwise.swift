@@ -61,3 +61,34 @@ func applying<S: TensorScalar>(_ delta: Tensor<S>, to p: Tensor<S>) -> Tensor<S>
     }
     return v
 }
+
+/// Calls `body` with the storage of every tensor of `tensors`, in order (read-only, no copies).
+func withBuffers<S: TensorScalar, R>(_ tensors: [Tensor<S>], _ body: ([UnsafeBufferPointer<S>]) throws -> R) rethrows -> R {
+    var buffers = [UnsafeBufferPointer<S>]()
+    buffers.reserveCapacity(tensors.count)
+    func nest(_ k: Int) throws -> R {
+        if k == tensors.count { return try body(buffers) }
+        return try tensors[k].withUnsafeBufferPointer { p in
+            buffers.append(p)
+            return try nest(k + 1)
+        }
+    }
+    return try nest(0)
+}
+
+/// Calls `body` with the mutable storage of every tensor of `tensors`, in order (each made
+/// unique first, so writes never reach a copy shared elsewhere).
+func withMutableBuffers<S: TensorScalar, R>(_ tensors: inout [Tensor<S>], _ body: ([UnsafeMutableBufferPointer<S>]) throws -> R) rethrows -> R {
+    var buffers = [UnsafeMutableBufferPointer<S>]()
+    buffers.reserveCapacity(tensors.count)
+    return try tensors.withUnsafeMutableBufferPointer { ts in
+        func nest(_ k: Int) throws -> R {
+            if k == ts.count { return try body(buffers) }
+            return try ts[k].withUnsafeMutableBufferPointer { p in
+                buffers.append(p)
+                return try nest(k + 1)
+            }
+        }
+        return try nest(0)
+    }
+}
