@@ -26,11 +26,14 @@ public func linear<S>(_ x: Variable<S>, _ w: Variable<S>, _ b: Variable<S>? = ni
     }
     let inputs = b.map { [x, w, $0] } ?? [x, w]
     let need = inputs.map(\.isRecorded)
+    // The pullback captures tensors and flags only: a captured Variable would hold the tape
+    // that holds the pullback, and the tape with everything recorded on it would never be freed.
+    let hasBias = b != nil
     return Variable.record(out, inputs: inputs) { g in
         let gx: Tensor<S>? = need[0] ? Tensor.matmul(g, wv, transposeB: true) : nil
         let gw: Tensor<S>? = need[1] ? Tensor.matmul(xv, g, transposeA: true) : nil
         var res = [gx, gw]
-        if inputs.count == 3 { res.append(need[2] ? g.sum(axis: 0) : nil) }
+        if hasBias { res.append(need[2] ? g.sum(axis: 0) : nil) }
         return res
     }
 }

@@ -56,6 +56,8 @@ public func conv2d<S>(
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
     let need = inputs.map(\.isRecorded)
     let savedCols: [S]? = need[1] ? cols : nil
+    // Flags, not the input Variables, in the pullback: a captured Variable would keep its tape alive.
+    let hasBias = bias != nil
     return Variable.record(y, inputs: inputs) { g in
         var gx: Tensor<S>?, gw: Tensor<S>?, gb: Tensor<S>?
         g.scalars.withUnsafeBufferPointer { gp in
@@ -91,7 +93,7 @@ public func conv2d<S>(
                 }
                 gw = Tensor(shape: wv.shape, scalars: gws)
             }
-            if inputs.count == 3 && need[2] {
+            if hasBias && need[2] {
                 var gbs = [S](repeating: 0, count: outC)
                 for b in 0..<n {
                     for o in 0..<outC {
@@ -104,6 +106,6 @@ public func conv2d<S>(
                 gb = Tensor(shape: [outC], scalars: gbs)
             }
         }
-        return inputs.count == 3 ? [gx, gw, gb] : [gx, gw]
+        return hasBias ? [gx, gw, gb] : [gx, gw]
     }
 }
