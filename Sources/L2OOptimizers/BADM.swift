@@ -30,8 +30,9 @@ public enum DualBookkeeping: String, Sendable, CaseIterable {
 /// n = 1…N_b, so parallel and sequential passes give bit-identical weights.
 ///
 /// Floating-point note: in exact arithmetic `m > 0` always (the paper's induction); in floating
-/// point a coordinate whose dual stays exactly 0 lets `β^k m⁰` underflow to 0, so a term with
-/// `π = 0` contributes 0 instead of `0/0`.
+/// point a coordinate whose dual stays exactly 0 lets `β^k m⁰` underflow to 0, so (7) uses
+/// `max(m, m_min)` with `m_min` the least positive (subnormal) value of the scalar type: a term
+/// with `π = 0` then contributes 0 instead of `0/0`, and nothing changes wherever `m > 0`.
 ///
 /// Defaults: ρ = 200, σ = 800 (the paper's Cora setting, `1/(ρ+σ)` = 1e-3, Adam's rate), β = 0.9
 /// and m⁰ = 1e-8 (the paper gives neither; ours), N_b = 8 (the paper's text-classification and
@@ -227,20 +228,46 @@ public struct BADM<Scalar: TensorScalar> {
 
     /// (5), (4b), (6) and the summand of (7) for one weight tensor of one sub-batch:
     /// `w_bn = w − (g + π)/(ρ+σ)`, `π' = π + σ(w_bn − w)`, `m' = βm + (1−β)π'²`,
-    /// `s = w_bn + π'/(σ√m')` (`s = w_bn` where `π' = 0`).
+    /// `s = w_bn + π'/(σ·√max(m', m_min))`. Sixteen lanes at a time, with the same operations in
+    /// the same order as the scalar tail, so every element is rounded identically.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     static func localStep(w: UnsafeBufferPointer<Scalar>, gradient g: UnsafeBufferPointer<Scalar>,
                           dual: UnsafeBufferPointer<Scalar>, moment: UnsafeBufferPointer<Scalar>,
                           newDual: UnsafeMutableBufferPointer<Scalar>, newMoment: UnsafeMutableBufferPointer<Scalar>,
                           summand: UnsafeMutableBufferPointer<Scalar>, _ c: LocalStepCoefficients<Scalar>) {
-        for j in 0..<w.count {
-            let wbn = w[j] - (g[j] + dual[j]) / c.rhoSigma                       // (5)
-            let pi = dual[j] + c.sigma * (wbn - w[j])                             // (4b)
-            let m = c.beta * moment[j] + c.oneMinusBeta * pi * pi                 // (6)
+        typealias V = SIMD16<Scalar>
+        let n = w.count
+        var j = 0
+        if n >= V.scalarCount, let wp = w.baseAddress, let gp = g.baseAddress, let dp = dual.baseAddress,
+           let mp = moment.baseAddress, let pOut = newDual.baseAddress, let mOut = newMoment.baseAddress,
+           let sOut = summand.baseAddress {
+            let rhoSigma = V(repeating: c.rhoSigma), sigma = V(repeating: c.sigma)
+            let beta = V(repeating: c.beta), oneMinusBeta = V(repeating: c.oneMinusBeta)
+            let mMin = V(repeating: .leastNonzeroMagnitude)
+            while j + V.scalarCount <= n {
+                let wj = UnsafeRawPointer(wp + j).loadUnaligned(as: V.self)
+                let pj = UnsafeRawPointer(dp + j).loadUnaligned(as: V.self)
+                let gj = UnsafeRawPointer(gp + j).loadUnaligned(as: V.self)
+                let mj = UnsafeRawPointer(mp + j).loadUnaligned(as: V.self)
+                let wbn = wj - (gj + pj) / rhoSigma                                  // (5)
+                let pi = pj + sigma * (wbn - wj)                                      // (4b)
+                let m = beta * mj + oneMinusBeta * pi * pi                            // (6)
+                let s = wbn + pi / pointwiseMax(m, mMin).squareRoot() / sigma         // summand of (7)
+                UnsafeMutableRawPointer(pOut + j).storeBytes(of: pi, as: V.self)
+                UnsafeMutableRawPointer(mOut + j).storeBytes(of: m, as: V.self)
+                UnsafeMutableRawPointer(sOut + j).storeBytes(of: s, as: V.self)
+                j += V.scalarCount
+            }
+        }
+        while j < n {
+            let wbn = w[j] - (g[j] + dual[j]) / c.rhoSigma
+            let pi = dual[j] + c.sigma * (wbn - w[j])
+            let m = c.beta * moment[j] + c.oneMinusBeta * pi * pi
             newDual[j] = pi
             newMoment[j] = m
-            summand[j] = pi == 0 ? wbn : wbn + pi / Scalar.sqrt(m) / c.sigma     // summand of (7)
+            summand[j] = wbn + pi / Scalar.sqrt(Swift.max(m, .leastNonzeroMagnitude)) / c.sigma
+            j += 1
         }
     }
 }
