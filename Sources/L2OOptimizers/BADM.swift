@@ -30,9 +30,10 @@ public enum DualBookkeeping: String, Sendable, CaseIterable {
 /// n = 1…N_b, so parallel and sequential passes give bit-identical weights.
 ///
 /// Floating-point note: in exact arithmetic `m > 0` always (the paper's induction); in floating
-/// point a coordinate whose dual stays exactly 0 lets `β^k m⁰` underflow to 0, so (7) uses
-/// `max(m, m_min)` with `m_min` the least positive (subnormal) value of the scalar type: a term
-/// with `π = 0` then contributes 0 instead of `0/0`, and nothing changes wherever `m > 0`.
+/// point a coordinate whose dual stays exactly 0 lets `β^k m⁰` underflow to 0, so (7) divides by
+/// `√m + m_min` with `m_min` the least positive (subnormal) value of the scalar type: a term with
+/// `π = 0` then contributes 0 instead of `0/0`, and wherever `m > 0` the sum rounds to `√m`
+/// exactly (`m_min` is far below half an ulp of any square root of a positive value).
 ///
 /// Defaults: ρ = 200, σ = 800 (the paper's Cora setting, `1/(ρ+σ)` = 1e-3, Adam's rate), β = 0.9
 /// and m⁰ = 1e-8 (the paper gives neither; ours), N_b = 8 (the paper's text-classification and
@@ -228,8 +229,8 @@ public struct BADM<Scalar: TensorScalar> {
 
     /// (5), (4b), (6) and the summand of (7) for one weight tensor of one sub-batch:
     /// `w_bn = w − (g + π)/(ρ+σ)`, `π' = π + σ(w_bn − w)`, `m' = βm + (1−β)π'²`,
-    /// `s = w_bn + π'/(σ·√max(m', m_min))`. Sixteen lanes at a time, with the same operations in
-    /// the same order as the scalar tail, so every element is rounded identically.
+    /// `s = w_bn + π'/(√m' + m_min)/σ`. Sixteen lanes at a time, with the same operations in the
+    /// same order as the scalar tail, so every element is rounded identically.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     static func localStep(w: UnsafeBufferPointer<Scalar>, gradient g: UnsafeBufferPointer<Scalar>,
@@ -253,7 +254,7 @@ public struct BADM<Scalar: TensorScalar> {
                 let wbn = wj - (gj + pj) / rhoSigma                                  // (5)
                 let pi = pj + sigma * (wbn - wj)                                      // (4b)
                 let m = beta * mj + oneMinusBeta * pi * pi                            // (6)
-                let s = wbn + pi / pointwiseMax(m, mMin).squareRoot() / sigma         // summand of (7)
+                let s = wbn + pi / (squareRoot(m) + mMin) / sigma                    // summand of (7)
                 UnsafeMutableRawPointer(pOut + j).storeBytes(of: pi, as: V.self)
                 UnsafeMutableRawPointer(mOut + j).storeBytes(of: m, as: V.self)
                 UnsafeMutableRawPointer(sOut + j).storeBytes(of: s, as: V.self)
@@ -266,7 +267,7 @@ public struct BADM<Scalar: TensorScalar> {
             let m = c.beta * moment[j] + c.oneMinusBeta * pi * pi
             newDual[j] = pi
             newMoment[j] = m
-            summand[j] = wbn + pi / Scalar.sqrt(Swift.max(m, .leastNonzeroMagnitude)) / c.sigma
+            summand[j] = wbn + pi / (Scalar.sqrt(m) + .leastNonzeroMagnitude) / c.sigma
             j += 1
         }
     }
