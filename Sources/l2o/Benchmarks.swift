@@ -35,7 +35,11 @@ enum Timing {
             body()
             t.append(now() - t0)
         }
-        t.sort()
+        return median(t)
+    }
+    /// The median of a non-empty list of timings.
+    static func median(_ times: [Double]) -> Double {
+        let t = times.sorted()
         return t.count % 2 == 1 ? t[t.count / 2] : 0.5 * (t[t.count / 2 - 1] + t[t.count / 2])
     }
 }

@@ -61,10 +61,7 @@ extension Benchmarks {
                 if rep >= s.warmup { times[k].append(1e3 * (t.seconds - before)) }
             }
         }
-        let medians = times.map { t -> Double in
-            let t = t.sorted()
-            return t.count % 2 == 1 ? t[t.count / 2] : 0.5 * (t[t.count / 2 - 1] + t[t.count / 2])
-        }
+        let medians = times.map(Timing.median)
         var out = [JSONLine]()
         for (k, name) in names.enumerated() {
             let h = trainers[k].history
@@ -72,7 +69,7 @@ extension Benchmarks {
                          "\(name)-pass: the training loss did not fall")
             var j = JSONLine("\(name)-pass")
             j.add("samples", samples); j.add("batch", batch)
-            if name == "badm" { j.add("sub_batches", 8); j.add("workers", Parallel.workers) }
+            if case .badm(let badm) = trainers[k].algorithm { j.add("sub_batches", badm.subBatchCount); j.add("workers", Parallel.workers) }
             j.add("model", "mlp-784-32-32-10")
             j.add("scalar", "float32")
             j.add("median_ms", medians[k])
