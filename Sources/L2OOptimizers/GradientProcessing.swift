@@ -64,6 +64,7 @@ public struct GradientProcessing: Sendable {
 }
 
 /// Global gradient norm `sqrt(Σ_p ‖g_p‖²)` (accumulated in Double).
+@inlinable
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func globalNorm<S: TensorScalar>(_ tensors: [Tensor<S>]) -> Double {
