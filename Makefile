@@ -94,8 +94,8 @@ bench: build
 ## The JAX peer benchmarks side by side with ours (needs PyPI for the one-time venv).
 peer-bench: build
 	@test -x /tmp/jaxpeer/bin/python || (python3 -m venv /tmp/jaxpeer && /tmp/jaxpeer/bin/pip install -q jax==0.4.38 jaxlib==0.4.38)
-	$(L2O) bench lstm lasso-grad
-	/tmp/jaxpeer/bin/python ../shared/peers/jax_bench.py lstm lasso-grad
+	$(L2O) bench lstm lasso-grad mlp-adam-step
+	/tmp/jaxpeer/bin/python ../shared/peers/jax_bench.py lstm lasso-grad mlp-adam-step
 
 clean:
 	rm -rf .build

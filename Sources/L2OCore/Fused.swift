@@ -26,7 +26,8 @@ public func linear<S>(_ x: Variable<S>, _ w: Variable<S>, _ b: Variable<S>? = ni
     }
     let inputs = b.map { [x, w, $0] } ?? [x, w]
     let need = inputs.map(\.isRecorded)
-    // The pullback captures values only (a captured `Variable` would keep its tape alive).
+    // The pullback captures tensors and flags only: a captured Variable would hold the tape
+    // that holds the pullback, and the tape with everything recorded on it would never be freed.
     let hasBias = b != nil
     return Variable.record(out, inputs: inputs) { g in
         let gx: Tensor<S>? = need[0] ? Tensor.matmul(g, wv, transposeB: true) : nil

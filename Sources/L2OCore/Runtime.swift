@@ -6,13 +6,16 @@ import Foundation
 /// - OpenBLAS runs single-threaded; the engine splits large products across cores itself
 ///   (`TensorScalar.parallelGemm`), so one thread pool serves both BLAS and elementwise kernels
 ///   and idle BLAS threads never spin against them.
-/// - Large freed buffers stay in the heap (glibc `M_MMAP_THRESHOLD`/`M_TRIM_THRESHOLD` raised), so
+/// - Freed buffers up to 32 MiB stay in the heap (glibc `M_MMAP_THRESHOLD`/`M_TRIM_THRESHOLD` raised), so
 ///   repeated steps reuse memory instead of page-faulting fresh zeroed pages in every iteration.
 public enum Runtime {
     public static let configured: Bool = {
         openblas_set_num_threads(1)
         #if os(Linux)
-        _ = mallopt(M_MMAP_THRESHOLD, 1 << 30)
+        // 32 MiB is the largest mmap threshold glibc accepts on 64-bit (a larger value is
+        // rejected and leaves the dynamic threshold on, which resets the trim threshold to twice
+        // the size of the last freed mmapped block and returns freed memory to the system again).
+        _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)
         _ = mallopt(M_TRIM_THRESHOLD, 1 << 30)
         #endif
         return true

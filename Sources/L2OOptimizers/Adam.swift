@@ -17,41 +17,25 @@ public struct AdamCoefficients<Scalar: TensorScalar> {
 public struct Adam<Scalar: TensorScalar>: ElementwiseOptimizer, ValidatedHyperParameters {
     public var name: String { isAdamW ? "adamw" : "adam" }
     var isAdamW = false
-    public private(set) var learningRate: Double
-    public private(set) var beta1: Double
-    public private(set) var beta2: Double
-    public private(set) var epsilon: Double
+    var moments: AdamHyperParameters
+    public var learningRate: Double { moments.learningRate }
+    public var beta1: Double { moments.beta1 }
+    public var beta2: Double { moments.beta2 }
+    public var epsilon: Double { moments.epsilon }
     public var processing: GradientProcessing
 
     public init(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
                 processing: GradientProcessing = GradientProcessing()) throws {
-        self.learningRate = learningRate
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
+        moments = AdamHyperParameters(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon)
         self.processing = processing
         try validate()
     }
     public var slotNames: [String] { ["exp_avg", "exp_avg_sq"] }
-    public var hyperParameters: [String: Double] {
-        processing.hyperParameters.merging(["lr": learningRate, "beta1": beta1, "beta2": beta2, "eps": epsilon]) { $1 }
-    }
+    public var hyperParameters: [String: Double] { processing.hyperParameters.merging(moments.values) { $1 } }
     public mutating func setHyperParameter(_ name: String, to value: Double) throws { try setValidated(name, value) }
-    mutating func assign(_ key: String, _ value: Double) -> Bool {
-        switch key {
-        case "lr": learningRate = value
-        case "beta1": beta1 = value
-        case "beta2": beta2 = value
-        case "eps": epsilon = value
-        default: return false
-        }
-        return true
-    }
+    mutating func assign(_ key: String, _ value: Double) -> Bool { moments.assign(key, value) }
     func validate() throws {
-        try Check.nonNegative(name, "lr", learningRate, usual: "PyTorch's default is 1e-3")
-        try Check.unitInterval(name, "beta1", beta1, usual: "PyTorch's default is 0.9")
-        try Check.unitInterval(name, "beta2", beta2, usual: "PyTorch's default is 0.999")
-        try Check.positive(name, "eps", epsilon, usual: "PyTorch's default is 1e-8")
+        try moments.validate(optimizer: name, defaultLearningRate: "1e-3")
         try processing.validate(optimizer: name)
     }
     public func coefficients(step t: Int, learningRate lr: Double, values: inout [String: Double]) -> AdamCoefficients<Scalar> {
@@ -71,6 +55,35 @@ public struct Adam<Scalar: TensorScalar>: ElementwiseOptimizer, ValidatedHyperPa
         }
         slots = [m, v]
         return d
+    }
+}
+
+/// The hyper-parameters Adam and NAdam share, by PyTorch's names `lr`, `beta1`, `beta2`, `eps`.
+struct AdamHyperParameters: Sendable {
+    var learningRate: Double
+    var beta1: Double
+    var beta2: Double
+    var epsilon: Double
+
+    var values: [String: Double] { ["lr": learningRate, "beta1": beta1, "beta2": beta2, "eps": epsilon] }
+
+    /// Sets one of the four by name; false for any other name.
+    mutating func assign(_ key: String, _ value: Double) -> Bool {
+        switch key {
+        case "lr": learningRate = value
+        case "beta1": beta1 = value
+        case "beta2": beta2 = value
+        case "eps": epsilon = value
+        default: return false
+        }
+        return true
+    }
+
+    func validate(optimizer name: String, defaultLearningRate: String) throws {
+        try Check.nonNegative(name, "lr", learningRate, usual: "PyTorch's default is \(defaultLearningRate)")
+        try Check.unitInterval(name, "beta1", beta1, usual: "PyTorch's default is 0.9")
+        try Check.unitInterval(name, "beta2", beta2, usual: "PyTorch's default is 0.999")
+        try Check.positive(name, "eps", epsilon, usual: "PyTorch's default is 1e-8")
     }
 }
 

@@ -30,8 +30,10 @@ public enum DualBookkeeping: String, Sendable, CaseIterable {
 /// n = 1…N_b, so parallel and sequential passes give bit-identical weights.
 ///
 /// Floating-point note: in exact arithmetic `m > 0` always (the paper's induction); in floating
-/// point a coordinate whose dual stays exactly 0 lets `β^k m⁰` underflow to 0, so a term with
-/// `π = 0` contributes 0 instead of `0/0`.
+/// point a coordinate whose dual stays exactly 0 lets `β^k m⁰` underflow to 0, so (7) divides by
+/// `√m + m_min` with `m_min` the least positive (subnormal) value of the scalar type: a term with
+/// `π = 0` then contributes 0 instead of `0/0`, and wherever `m > 0` the sum rounds to `√m`
+/// exactly (`m_min` is far below half an ulp of any square root of a positive value).
 ///
 /// Defaults: ρ = 200, σ = 800 (the paper's Cora setting, `1/(ρ+σ)` = 1e-3, Adam's rate), β = 0.9
 /// and m⁰ = 1e-8 (the paper gives neither; ours), N_b = 8 (the paper's text-classification and
@@ -146,8 +148,15 @@ public struct BADM<Scalar: TensorScalar> {
         guard total > 0 else {
             throw OptimizerError.invalidArgument(operation: "BADM.pass", message: "the data source has no samples")
         }
-        let rhoSigma = Scalar(rho + sigma), sig = Scalar(sigma), b1 = Scalar(beta), b2 = Scalar(1 - beta)
+        let coefficients = LocalStepCoefficients<Scalar>(rhoSigma: Scalar(rho + sigma), sigma: Scalar(sigma),
+                                                          beta: Scalar(beta), oneMinusBeta: Scalar(1 - beta))
+        let tensorCount = parameters.count
         var w = parameters.map { $0.parameter.value }
+        // New duals, moments and summands are written into the workspace and swapped into the
+        // state only when the batch is committed, so a skipped batch leaves everything as it was
+        // and a steady-state pass allocates nothing but the gradients.
+        var ws = state.workspace ?? BADMWorkspace(shapes: w.map(\.shape), positions: subBatchCount)
+        state.workspace = nil
         var weightedLoss = 0.0
         var skipped = 0
         for b in 0..<batchCount {
@@ -155,80 +164,135 @@ public struct BADM<Scalar: TensorScalar> {
             if ranges.isEmpty { continue }
             let weights = Self.aggregationWeights(subBatchSizes: ranges.map(\.count), totalSamples: total)
             let slot = { (n: Int) in bookkeeping == .perSubBatchSlot ? n : b * subBatchCount + n }
-            let wPrev = w, duals = state.duals, moments = state.secondMoments
-            // One worker per sub-batch: (5), (4b), (6) and the summand of (7).
-            let work = { (n: Int) -> Result<SubBatchResult<Scalar>, Error> in
-                Result {
-                    let (loss, grad) = try source.lossAndGradient(batch: b, samples: ranges[n], at: wPrev)
-                    guard grad.count == wPrev.count, zip(grad, wPrev).allSatisfy({ $0.shape == $1.shape }) else {
-                        throw OptimizerError.invalidArgument(operation: "BADM.pass",
-                            message: "the data source returned gradients of shapes \(grad.map(\.shape)) for weights \(wPrev.map(\.shape))")
-                    }
-                    var pis = duals[slot(n)], ms = moments[slot(n)]
-                    var summands = [Tensor<Scalar>]()
-                    for i in 0..<wPrev.count {
-                        let count = wPrev[i].count
-                        var c = Tensor<Scalar>.zeros(wPrev[i].shape)
-                        wPrev[i].withUnsafeBufferPointer { wp in
-                            grad[i].withUnsafeBufferPointer { gp in
-                                pis[i].withUnsafeMutableBufferPointer { pp in
-                                    ms[i].withUnsafeMutableBufferPointer { mp in
-                                        c.withUnsafeMutableBufferPointer { cp in
-                                            for j in 0..<count {
-                                                let wbn = wp[j] - (gp[j] + pp[j]) / rhoSigma          // (5)
-                                                let pi = pp[j] + sig * (wbn - wp[j])                   // (4b)
-                                                let m = b1 * mp[j] + b2 * pi * pi                      // (6)
-                                                pp[j] = pi
-                                                mp[j] = m
-                                                cp[j] = pi == 0 ? wbn : wbn + pi / Scalar.sqrt(m) / sig  // summand of (7)
-                                            }
-                                        }
-                                    }
+            let wPrev = w
+            let oldDuals = (0..<ranges.count).flatMap { state.duals[slot($0)] }
+            let oldMoments = (0..<ranges.count).flatMap { state.secondMoments[slot($0)] }
+            var losses = [Result<Scalar, Error>?](repeating: nil, count: ranges.count)
+            let perKind = ws.perKind
+            try withBuffers(wPrev + oldDuals + oldMoments) { read in
+                try withMutableBuffers(&ws.outputs) { out in
+                    // One worker per sub-batch: its gradient, then (5), (4b), (6) and the summand of (7).
+                    let work = { (n: Int) -> Result<Scalar, Error> in
+                        Result {
+                            let (loss, grad) = try source.lossAndGradient(batch: b, samples: ranges[n], at: wPrev)
+                            guard grad.count == tensorCount, zip(grad, wPrev).allSatisfy({ $0.shape == $1.shape }) else {
+                                throw OptimizerError.invalidArgument(operation: "BADM.pass",
+                                    message: "the data source returned gradients of shapes \(grad.map(\.shape)) for weights \(wPrev.map(\.shape))")
+                            }
+                            for i in 0..<tensorCount {
+                                let k = n * tensorCount + i
+                                grad[i].withUnsafeBufferPointer { g in
+                                    Self.localStep(w: read[i], gradient: g, dual: read[tensorCount + k],
+                                                   moment: read[(1 + ranges.count) * tensorCount + k],
+                                                   newDual: out[k], newMoment: out[perKind + k],
+                                                   summand: out[2 * perKind + k], coefficients)
                                 }
                             }
+                            return loss
                         }
-                        summands.append(c)
                     }
-                    return SubBatchResult(loss: loss, duals: pis, moments: ms, summands: summands)
+                    try losses.withUnsafeMutableBufferPointer { buf in
+                        if parallel && ranges.count > 1 {
+                            DispatchQueue.concurrentPerform(iterations: ranges.count) { n in buf[n] = work(n) }
+                        } else {
+                            for n in 0..<ranges.count { buf[n] = work(n) }
+                        }
+                        _ = try buf.map { try $0!.get() }
+                    }
                 }
             }
-            var results = [Result<SubBatchResult<Scalar>, Error>?](repeating: nil, count: ranges.count)
-            results.withUnsafeMutableBufferPointer { buf in
-                if parallel && ranges.count > 1 {
-                    DispatchQueue.concurrentPerform(iterations: ranges.count) { n in buf[n] = work(n) }
-                } else {
-                    for n in 0..<ranges.count { buf[n] = work(n) }
-                }
-            }
-            let done = try results.map { try $0!.get() }
             // (7), summed in the fixed order n = 0, 1, …
-            var next = w.map { Tensor<Scalar>.zeros($0.shape) }
-            for (n, r) in done.enumerated() {
-                for i in 0..<next.count { next[i].addScaled(r.summands[i], Scalar(weights[n])) }
+            for i in 0..<tensorCount {
+                ws.next[i].withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+                for n in 0..<ranges.count { ws.next[i].addScaled(ws.outputs[ws.summandIndex(n * tensorCount + i)], Scalar(weights[n])) }
             }
-            guard next.allSatisfy(\.isFinite) else {
+            guard allFinite(ws.next) else {
                 skipped += 1
                 continue
             }
-            w = next
-            for (n, r) in done.enumerated() {
-                state.duals[slot(n)] = r.duals
-                state.secondMoments[slot(n)] = r.moments
-                weightedLoss += Double(r.loss) * Double(ranges[n].count) / Double(total)
+            swap(&w, &ws.next)
+            for n in 0..<ranges.count {
+                for i in 0..<tensorCount {
+                    let k = n * tensorCount + i
+                    swap(&state.duals[slot(n)][i], &ws.outputs[ws.dualIndex(k)])
+                    swap(&state.secondMoments[slot(n)][i], &ws.outputs[ws.momentIndex(k)])
+                }
+                weightedLoss += Double(try losses[n]!.get()) * Double(ranges[n].count) / Double(total)
             }
         }
         for (k, p) in parameters.enumerated() { p.parameter.value = w[k] }
+        state.workspace = ws
         state.passes += 1
         state.skippedBatches += skipped
         return BADMPassReport(meanLoss: weightedLoss, batches: batchCount, skippedBatches: skipped)
     }
+
+    /// (5), (4b), (6) and the summand of (7) for one weight tensor of one sub-batch:
+    /// `w_bn = w − (g + π)/(ρ+σ)`, `π' = π + σ(w_bn − w)`, `m' = βm + (1−β)π'²`,
+    /// `s = w_bn + π'/(√m' + m_min)/σ`. Sixteen lanes at a time, with the same operations in the
+    /// same order as the scalar tail, so every element is rounded identically.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    static func localStep(w: UnsafeBufferPointer<Scalar>, gradient g: UnsafeBufferPointer<Scalar>,
+                          dual: UnsafeBufferPointer<Scalar>, moment: UnsafeBufferPointer<Scalar>,
+                          newDual: UnsafeMutableBufferPointer<Scalar>, newMoment: UnsafeMutableBufferPointer<Scalar>,
+                          summand: UnsafeMutableBufferPointer<Scalar>, _ c: LocalStepCoefficients<Scalar>) {
+        typealias V = SIMD16<Scalar>
+        let n = w.count
+        var j = 0
+        if n >= V.scalarCount, let wp = w.baseAddress, let gp = g.baseAddress, let dp = dual.baseAddress,
+           let mp = moment.baseAddress, let pOut = newDual.baseAddress, let mOut = newMoment.baseAddress,
+           let sOut = summand.baseAddress {
+            let rhoSigma = V(repeating: c.rhoSigma), sigma = V(repeating: c.sigma)
+            let beta = V(repeating: c.beta), oneMinusBeta = V(repeating: c.oneMinusBeta)
+            let mMin = V(repeating: .leastNonzeroMagnitude)
+            while j + V.scalarCount <= n {
+                let wj = UnsafeRawPointer(wp + j).loadUnaligned(as: V.self)
+                let pj = UnsafeRawPointer(dp + j).loadUnaligned(as: V.self)
+                let gj = UnsafeRawPointer(gp + j).loadUnaligned(as: V.self)
+                let mj = UnsafeRawPointer(mp + j).loadUnaligned(as: V.self)
+                let wbn = wj - (gj + pj) / rhoSigma                                  // (5)
+                let pi = pj + sigma * (wbn - wj)                                      // (4b)
+                let m = beta * mj + oneMinusBeta * pi * pi                            // (6)
+                let s = wbn + pi / (squareRoot(m) + mMin) / sigma                    // summand of (7)
+                UnsafeMutableRawPointer(pOut + j).storeBytes(of: pi, as: V.self)
+                UnsafeMutableRawPointer(mOut + j).storeBytes(of: m, as: V.self)
+                UnsafeMutableRawPointer(sOut + j).storeBytes(of: s, as: V.self)
+                j += V.scalarCount
+            }
+        }
+        while j < n {
+            let wbn = w[j] - (g[j] + dual[j]) / c.rhoSigma
+            let pi = dual[j] + c.sigma * (wbn - w[j])
+            let m = c.beta * moment[j] + c.oneMinusBeta * pi * pi
+            newDual[j] = pi
+            newMoment[j] = m
+            summand[j] = wbn + pi / (Scalar.sqrt(m) + .leastNonzeroMagnitude) / c.sigma
+            j += 1
+        }
+    }
 }
 
-struct SubBatchResult<Scalar: TensorScalar> {
-    let loss: Scalar
-    let duals: [Tensor<Scalar>]
-    let moments: [Tensor<Scalar>]
-    let summands: [Tensor<Scalar>]
+struct LocalStepCoefficients<Scalar: TensorScalar> {
+    let rhoSigma, sigma, beta, oneMinusBeta: Scalar
+}
+
+/// Scratch tensors of a BADM pass, kept in the state between passes: for each of the `N_b`
+/// sub-batch positions and each weight tensor a new dual, a new second moment and a summand
+/// of (7) (all in `outputs`), and the next weights.
+struct BADMWorkspace<Scalar: TensorScalar> {
+    var outputs: [Tensor<Scalar>]
+    var next: [Tensor<Scalar>]
+    let perKind: Int
+
+    init(shapes: [[Int]], positions: Int) {
+        perKind = positions * shapes.count
+        outputs = (0..<3 * positions).flatMap { _ in shapes.map { Tensor<Scalar>.zeros($0) } }
+        next = shapes.map { Tensor<Scalar>.zeros($0) }
+    }
+    func dualIndex(_ k: Int) -> Int { k }
+    func momentIndex(_ k: Int) -> Int { perKind + k }
+    func summandIndex(_ k: Int) -> Int { 2 * perKind + k }
 }
 
 /// What a BADM pass did.

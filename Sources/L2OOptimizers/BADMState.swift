@@ -13,6 +13,8 @@ public struct BADMState<Scalar: TensorScalar>: Equatable {
     public var secondMoments: [[Tensor<Scalar>]]
     public var passes: Int = 0
     public var skippedBatches: Int = 0
+    /// Scratch space reused by `BADM.pass` (not part of the state's value: not compared, not exported).
+    var workspace: BADMWorkspace<Scalar>?
 
     public static func == (a: BADMState, b: BADMState) -> Bool {
         a.parameters.map(\.name) == b.parameters.map(\.name) && a.bookkeeping == b.bookkeeping

@@ -64,9 +64,16 @@ public struct GradientProcessing: Sendable {
 }
 
 /// Global gradient norm `sqrt(Σ_p ‖g_p‖²)` (accumulated in Double).
+@inlinable
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func globalNorm<S: TensorScalar>(_ tensors: [Tensor<S>]) -> Double {
     var s = 0.0
-    for t in tensors { for x in t.scalars { s += Double(x) * Double(x) } }
+    for t in tensors {
+        t.withUnsafeBufferPointer { p in
+            for x in p { let d = Double(x); s += d * d }
+        }
+    }
     return s.squareRoot()
 }
 

@@ -17,19 +17,17 @@ public struct NAdamCoefficients<Scalar: TensorScalar> {
 /// momentum_decay = 4e-3. Slots: `exp_avg`, `exp_avg_sq`.
 public struct NAdam<Scalar: TensorScalar>: ElementwiseOptimizer, ValidatedHyperParameters {
     public let name = "nadam"
-    public private(set) var learningRate: Double
-    public private(set) var beta1: Double
-    public private(set) var beta2: Double
-    public private(set) var epsilon: Double
+    var moments: AdamHyperParameters
+    public var learningRate: Double { moments.learningRate }
+    public var beta1: Double { moments.beta1 }
+    public var beta2: Double { moments.beta2 }
+    public var epsilon: Double { moments.epsilon }
     public private(set) var momentumDecay: Double
     public var processing: GradientProcessing
 
     public init(learningRate: Double = 2e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
                 momentumDecay: Double = 4e-3, processing: GradientProcessing = GradientProcessing()) throws {
-        self.learningRate = learningRate
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
+        moments = AdamHyperParameters(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon)
         self.momentumDecay = momentumDecay
         self.processing = processing
         try validate()
@@ -37,27 +35,16 @@ public struct NAdam<Scalar: TensorScalar>: ElementwiseOptimizer, ValidatedHyperP
     public var slotNames: [String] { ["exp_avg", "exp_avg_sq"] }
     public var stateValueNames: [String] { ["mu_product"] }
     public var hyperParameters: [String: Double] {
-        processing.hyperParameters.merging([
-            "lr": learningRate, "beta1": beta1, "beta2": beta2, "eps": epsilon, "momentum_decay": momentumDecay,
-        ]) { $1 }
+        processing.hyperParameters.merging(moments.values) { $1 }.merging(["momentum_decay": momentumDecay]) { $1 }
     }
     public mutating func setHyperParameter(_ name: String, to value: Double) throws { try setValidated(name, value) }
     mutating func assign(_ key: String, _ value: Double) -> Bool {
-        switch key {
-        case "lr": learningRate = value
-        case "beta1": beta1 = value
-        case "beta2": beta2 = value
-        case "eps": epsilon = value
-        case "momentum_decay": momentumDecay = value
-        default: return false
-        }
+        guard key == "momentum_decay" else { return moments.assign(key, value) }
+        momentumDecay = value
         return true
     }
     func validate() throws {
-        try Check.nonNegative(name, "lr", learningRate, usual: "PyTorch's default is 2e-3")
-        try Check.unitInterval(name, "beta1", beta1, usual: "PyTorch's default is 0.9")
-        try Check.unitInterval(name, "beta2", beta2, usual: "PyTorch's default is 0.999")
-        try Check.positive(name, "eps", epsilon, usual: "PyTorch's default is 1e-8")
+        try moments.validate(optimizer: name, defaultLearningRate: "2e-3")
         try Check.nonNegative(name, "momentum_decay", momentumDecay, usual: "PyTorch's default is 4e-3")
         try processing.validate(optimizer: name)
     }

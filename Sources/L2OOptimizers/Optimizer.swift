@@ -147,9 +147,9 @@ extension ElementwiseOptimizer {
         newValues.reserveCapacity(withGrad.count)
         for (k, (name, p)) in withGrad.enumerated() {
             var slots = slotNames.map { state.slots[$0]![name]! }
-            var v = p.value + delta(parameter: p.value, gradient: grads[k], slots: &slots, coefficients: coeff)
+            var v = applying(delta(parameter: p.value, gradient: grads[k], slots: &slots, coefficients: coeff), to: p.value)
             if decay != 0, processing.weightDecayFilter.decays(name, p.shape) { v.addScaled(p.value, -decay) }
-            if guarding, !(v.isFinite && slots.allSatisfy(\.isFinite)) {
+            if guarding, !allFinite([v] + slots) {
                 return skip("non-finite update of '\(name)'")
             }
             newValues.append(v)

@@ -35,7 +35,11 @@ enum Timing {
             body()
             t.append(now() - t0)
         }
-        t.sort()
+        return median(t)
+    }
+    /// The median of a non-empty list of timings.
+    static func median(_ times: [Double]) -> Double {
+        let t = times.sorted()
         return t.count % 2 == 1 ? t[t.count / 2] : 0.5 * (t[t.count / 2 - 1] + t[t.count / 2])
     }
 }
@@ -51,6 +55,9 @@ enum Benchmarks {
         Benchmark(name: "graph-energy", run: graphEnergy),
         Benchmark(name: "resnet-grad", run: resNetGrad),
         Benchmark(name: "resnet-sgd", run: resNetSGD),
+        Benchmark(name: "mlp-adam-step", run: mlpAdamStep),
+        Benchmark(name: "badm-pass", run: { trainingPasses(["badm", "adam"], $0) }),
+        Benchmark(name: "adam-pass", run: { trainingPasses(["adam"], $0) }),
     ]
 
     /// A short decentralized-data SGD run of the ResNet optimizee on Fashion-MNIST (Debian

@@ -19,7 +19,7 @@ struct CompareOptimizersCommand: ParsableCommand {
     @Option(help: "Comma-separated optimizers, each NAME[:KEY=VALUE…], e.g. badm:rho=100:sigma=400,adam:lr=0.002.")
     var optimizers: String = "badm,adam,rmsprop"
     @Option(help: "Comma-separated seeds (initialization and data order).") var seeds: String = "0"
-    @Option(help: "Target test accuracy for the epochs/seconds-to-target columns.") var target: Double = 0.85
+    @Option(parsing: .unconditional, help: "Target test accuracy for the epochs/seconds-to-target columns.") var target: Double = 0.85
     @Option(help: "Output folder.") var out: String = "runs/compare"
 
     var specs: [OptimizerSpec] { get throws { try optimizers.split(separator: ",").map { try OptimizerSpec(String($0)) } } }

@@ -17,13 +17,13 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var options: TrainingOptions
     @Option(help: "Optimizer: \(TrainingAlgorithm<Float>.names.joined(separator: ", ")).") var optimizer: String = "badm"
-    @Option(help: "Learning rate (every optimizer but BADM).") var lr: Double?
-    @Option(help: "Decoupled weight decay (every optimizer but BADM).") var weightDecay: Double?
-    @Option(help: "BADM ρ (default 200).") var rho: Double?
-    @Option(help: "BADM σ (default 800; the local step is 1/(ρ+σ)).") var sigma: Double?
-    @Option(help: "BADM β of the second moment (default 0.9).") var beta: Double?
-    @Option(help: "BADM sub-batches per batch (default 8).") var subBatches: Int?
-    @Option(help: "Random seed (initialization and data order).") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Learning rate (every optimizer but BADM).") var lr: Double?
+    @Option(parsing: .unconditional, help: "Decoupled weight decay (every optimizer but BADM).") var weightDecay: Double?
+    @Option(parsing: .unconditional, help: "BADM ρ (default 200).") var rho: Double?
+    @Option(parsing: .unconditional, help: "BADM σ (default 800; the local step is 1/(ρ+σ)).") var sigma: Double?
+    @Option(parsing: .unconditional, help: "BADM β of the second moment (default 0.9).") var beta: Double?
+    @Option(parsing: .unconditional, help: "BADM sub-batches per batch (default 8).") var subBatches: Int?
+    @Option(parsing: .unconditional, help: "Random seed (initialization and data order).") var seed: UInt64 = 0
     @Option(help: "Output folder.") var out: String = "runs/train"
 
     var spec: OptimizerSpec {

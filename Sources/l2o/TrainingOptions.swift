@@ -3,6 +3,8 @@ import Foundation
 import L2O
 
 /// Model, data and run-length options shared by `l2o train` and `l2o compare-optimizers`.
+/// Numeric options parse their value unconditionally, so `--epochs -1` (or `--lr -0.1` in
+/// `l2o train`) reaches validation and is refused with the reason, not as a missing value.
 struct TrainingOptions: ParsableArguments {
     @Option(help: "Model: mlp (784-32-32-10, the BADM paper's DNN) or cnn (conv-pool ×2 with 8 and 16 channels, dense 64).")
     var model: String = "mlp"
@@ -10,10 +12,10 @@ struct TrainingOptions: ParsableArguments {
     var dataset: String = "fashion-mnist"
     @Option(help: "Folder with the Fashion-MNIST *-ubyte.gz files.")
     var dataDir: String = MNISTFormat.fashionMNISTDirectory
-    @Option(help: "Use only the first N training images (default: all).") var trainCount: Int?
-    @Option(help: "Use only the first N test images (default: all).") var testCount: Int?
-    @Option(help: "Epochs to train (a resumed run continues up to this many).") var epochs: Int = 5
-    @Option(help: "Samples per minibatch (for BADM: per batch, split into --sub-batches).") var batchSize: Int = 128
+    @Option(parsing: .unconditional, help: "Use only the first N training images (default: all).") var trainCount: Int?
+    @Option(parsing: .unconditional, help: "Use only the first N test images (default: all).") var testCount: Int?
+    @Option(parsing: .unconditional, help: "Epochs to train (a resumed run continues up to this many).") var epochs: Int = 5
+    @Option(parsing: .unconditional, help: "Samples per minibatch (for BADM: per batch, split into --sub-batches).") var batchSize: Int = 128
 
     func validate() throws {
         guard ["mlp", "cnn"].contains(model) else { throw ValidationError("unknown --model '\(model)'; choose mlp or cnn") }

@@ -135,6 +135,82 @@ final class BADMTests: XCTestCase {
         XCTAssertEqual(results[0].map(\.bitPattern), results[1].map(\.bitPattern))
     }
 
+    /// The vectorized local step (16 lanes at a time, then a scalar tail) against (5), (4b), (6)
+    /// and the summand of (7) written out per element, bit for bit, in Float and Double; lanes
+    /// 3 (vector part) and 35 (tail) have π' = 0 exactly and must give the summand w_bn. A second
+    /// call with every second moment 0 (underflowed) must give w_bn there too, not NaN.
+    func testLocalStepMatchesTheEquationsElementwise() {
+        func check<S: TensorScalar>(_: S.Type) {
+            let n = 37
+            var rng = RandomState(seed: 9)
+            let w = (0..<n).map { _ in S(rng.normal()) }
+            var g = (0..<n).map { _ in S(rng.normal()) }, dual = (0..<n).map { _ in S(0.1 * rng.normal()) }
+            let moment = (0..<n).map { _ in S(rng.uniform(0.01, 2)) }
+            for k in [3, 35] { (g[k], dual[k]) = (0, 0) }
+            let c = LocalStepCoefficients<S>(rhoSigma: 1000, sigma: 800, beta: 0.9, oneMinusBeta: S(1 - 0.9))
+            var newDual = [S](repeating: .nan, count: n), newMoment = newDual, summand = newDual
+            w.withUnsafeBufferPointer { wp in g.withUnsafeBufferPointer { gp in dual.withUnsafeBufferPointer { dp in
+                moment.withUnsafeBufferPointer { mp in newDual.withUnsafeMutableBufferPointer { po in
+                    newMoment.withUnsafeMutableBufferPointer { mo in summand.withUnsafeMutableBufferPointer { so in
+                        BADM<S>.localStep(w: wp, gradient: gp, dual: dp, moment: mp, newDual: po, newMoment: mo, summand: so, c)
+                    } }
+                } }
+            } } }
+            for j in 0..<n {
+                let wbn = w[j] - (g[j] + dual[j]) / 1000
+                let pi = dual[j] + 800 * (wbn - w[j])
+                let m = S(0.9) * moment[j] + S(1 - 0.9) * pi * pi
+                XCTAssertEqual(newDual[j], pi, "π, element \(j)")
+                XCTAssertEqual(newMoment[j], m, "m, element \(j)")
+                XCTAssertEqual(summand[j], pi == 0 ? wbn : wbn + pi / m.squareRoot() / 800, "summand, element \(j)")
+                XCTAssertGreaterThan(m, 0)
+            }
+            XCTAssertEqual(newDual[3], 0)
+            XCTAssertEqual(summand[3], w[3])
+            XCTAssertEqual(summand[35], w[35])
+            // Underflowed moments: m' = 0 where π' = 0; the summand is then w_bn, elsewhere finite.
+            let zero = [S](repeating: 0, count: n)
+            w.withUnsafeBufferPointer { wp in g.withUnsafeBufferPointer { gp in dual.withUnsafeBufferPointer { dp in
+                zero.withUnsafeBufferPointer { mp in newDual.withUnsafeMutableBufferPointer { po in
+                    newMoment.withUnsafeMutableBufferPointer { mo in summand.withUnsafeMutableBufferPointer { so in
+                        BADM<S>.localStep(w: wp, gradient: gp, dual: dp, moment: mp, newDual: po, newMoment: mo, summand: so, c)
+                    } }
+                } }
+            } } }
+            XCTAssertEqual([newMoment[3], newMoment[35]], [0, 0])
+            XCTAssertEqual([summand[3], summand[35]], [w[3], w[35]])
+            XCTAssertTrue(summand.allSatisfy(\.isFinite))
+        }
+        check(Float.self)
+        check(Double.self)
+    }
+
+    /// A batch whose aggregated weights are not finite is skipped: weights, duals and moments stay
+    /// as they were, so the pass equals one over the other batches alone; the skip is counted.
+    func testNonFiniteBatchIsSkippedAndLeavesTheStateAlone() throws {
+        let badm = try BADM<Double>(rho: 2, sigma: 3, subBatchCount: 2)
+        let good: [[Double]] = [[1, 2, 3, 4], [5, 6, 7, 8]]
+        func run(_ batches: [[Double]]) throws -> (w: [Double], state: BADMState<Double>, report: BADMPassReport) {
+            let source = ClosureGradientSource<Double>(batchSizes: batches.map(\.count)) { b, range, w in
+                let g = batches[b][range].reduce(0, +) / Double(range.count)
+                return (0, [Tensor((0..<20).map { w[0].scalars[$0] * 0.5 - g + Double($0) })])
+            }
+            let params = makeParameters([("w", (0..<20).map { 0.1 * Double($0) })], Double.self)
+            var state = badm.makeState(for: params)
+            let report = try badm.pass(&state, parameters: params, source: source)
+            return (params[0].parameter.value.scalars, state, report)
+        }
+        let skipping = try run([good[0], [1, .nan, 2, 3], good[1]])
+        let reference = try run(good)
+        XCTAssertEqual(skipping.report.skippedBatches, 1)
+        XCTAssertEqual(skipping.state.skippedBatches, 1)
+        XCTAssertEqual(reference.report.skippedBatches, 0)
+        XCTAssertEqual(skipping.w, reference.w)
+        XCTAssertEqual(skipping.state.duals, reference.state.duals)
+        XCTAssertEqual(skipping.state.secondMoments, reference.state.secondMoments)
+        XCTAssertTrue(skipping.w.allSatisfy(\.isFinite))
+    }
+
     func testPerBatchStateMustMatchBatchCount() throws {
         let badm = try BADM<Double>(subBatchCount: 3, bookkeeping: .perBatchAndSubBatch)
         let params = makeParameters([("w", [0.5, -0.25, 1.0])], Double.self)
