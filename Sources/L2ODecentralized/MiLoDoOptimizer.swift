@@ -32,10 +32,18 @@ public struct MiLoDoOptimizer<Scalar: TensorScalar>: DecentralizedMethod {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func step(_ s: inout State, _ p: NodeOracles<Scalar>, mixing: MixingMatrix<Scalar>) {
+        step(&s, p, mixing: mixing, observe: nil)
+    }
+
+    /// One iteration; `observe`, when given, receives the coefficients the rule produced.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func step(_ s: inout State, _ p: NodeOracles<Scalar>, mixing: MixingMatrix<Scalar>,
+                     observe: ((MiLoDoModel<Scalar>.Coefficients) -> Void)?) {
         let n = p.nodeCount, d = p.dimension
         let context = ForwardContext<Scalar>(tape: nil)
         do {
-            s.rule = try model.step(s.rule, lambda: p.l1Weight, context: context) { xs in
+            s.rule = try model.step(s.rule, lambda: p.l1Weight, context: context, observe: observe) { xs in
                 let x = Tensor.concat(xs.map(\.value), axis: 0)  // [n, d]
                 let g = p.gradients(x)
                 return (0..<n).map { Variable(constant: g.rows($0..<($0 + 1)).reshaped([1, d])) }

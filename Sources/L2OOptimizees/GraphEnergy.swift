@@ -9,6 +9,14 @@ func sinCos<S: TensorScalar>(_ x: S) -> (sin: S, cos: S) {
     return (S(Foundation.sin(d)), S(Foundation.cos(d)))
 }
 
+/// The oracle preconditions every single-shard graph energy shares: shard 0 and `x` of shape
+/// `[dimension]` (programming errors, not user input).
+@inlinable
+func checkSingleShard<S: TensorScalar>(_ problem: StaticString, shard s: Int, _ x: Tensor<S>, dimension: Int) {
+    precondition(s == 0, "\(problem): shard \(s) outside 0..<1")
+    precondition(x.shape == [dimension], "\(problem): x must be [\(dimension)], got \(x.shape)")
+}
+
 /// Checks what every graph energy needs: at least one edge, and a finite initial point of
 /// shape `[dimension]`.
 func validateGraphEnergy<S: TensorScalar>(_ graph: Graph, initialPoint: Tensor<S>, dimension: Int, problem: String) throws {

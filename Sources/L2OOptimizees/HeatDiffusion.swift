@@ -76,10 +76,7 @@ public struct HeatDiffusion<Scalar: TensorScalar>: Optimizee, Sendable {
     }
 
     @inlinable
-    func check(_ s: Int, _ x: Tensor<Scalar>) {
-        precondition(s == 0, "HeatDiffusion: shard \(s) outside 0..<1")
-        precondition(x.shape == [dimension], "HeatDiffusion: x must be [\(dimension)], got \(x.shape)")
-    }
+    func check(_ s: Int, _ x: Tensor<Scalar>) { checkSingleShard("HeatDiffusion", shard: s, x, dimension: dimension) }
 
     /// The Dirichlet part `Σ_{(i,j)∈E} ‖w_i − w_j‖²`.
     @inlinable

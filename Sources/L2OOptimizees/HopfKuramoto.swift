@@ -60,10 +60,7 @@ public struct HopfKuramoto<Scalar: TensorScalar>: Optimizee, Sendable {
     public func orderParameter(_ x: Tensor<Scalar>) -> Double { kuramotoOrderParameter(x) }
 
     @inlinable
-    func check(_ s: Int, _ x: Tensor<Scalar>) {
-        precondition(s == 0, "HopfKuramoto: shard \(s) outside 0..<1")
-        precondition(x.shape == [dimension], "HopfKuramoto: x must be [\(dimension)], got \(x.shape)")
-    }
+    func check(_ s: Int, _ x: Tensor<Scalar>) { checkSingleShard("HopfKuramoto", shard: s, x, dimension: dimension) }
 
     /// `C_j = Σ_k A_jk cos(w_j − w_k)` for every node.
     @inlinable

@@ -43,10 +43,7 @@ public struct Kuramoto<Scalar: TensorScalar>: Optimizee, Sendable {
     public func orderParameter(_ x: Tensor<Scalar>) -> Double { kuramotoOrderParameter(x) }
 
     @inlinable
-    func check(_ s: Int, _ x: Tensor<Scalar>) {
-        precondition(s == 0, "Kuramoto: shard \(s) outside 0..<1")
-        precondition(x.shape == [dimension], "Kuramoto: x must be [\(dimension)], got \(x.shape)")
-    }
+    func check(_ s: Int, _ x: Tensor<Scalar>) { checkSingleShard("Kuramoto", shard: s, x, dimension: dimension) }
 
     @inlinable
     @_specialize(where Scalar == Float)

@@ -37,10 +37,8 @@ struct CoefficientsCommand: ParsableCommand {
             throw ValidationError("\(checkpoint) has \(loaded.model.topology.nodeCount) nodes, the problems \(p.nodes)")
         }
         let inst = try evaluationInstances([p], names: ["\(split)-\(instance)"])[0]
-        let model = loaded.model
-        var rng = RandomState(seed: seed)
-        var state = model.initialState(batch: 1, dimension: p.dimension, tape: nil, rng: &rng)
-        let context = ForwardContext<Double>(tape: nil)
+        let milodo = MiLoDoOptimizer(model: loaded.model, seed: seed)
+        var state = milodo.makeState(inst.oracles, mixing: loaded.mixing)
         let logAt = Set(LogSchedule.iterations(last: iterations))
         var table = MarkdownTable(header: ["iteration", "rel. gap", "consensus", "p (q05/med/q95, zero)", "p_ij,1 (q05/med/q95)",
                                            "p_ij,2 (q05/med/q95, zero)", "max |y|"])
@@ -55,15 +53,10 @@ struct CoefficientsCommand: ParsableCommand {
         }
         for k in 1...iterations {
             var seen: MiLoDoModel<Double>.Coefficients?
-            state = try model.step(state, lambda: p.lambda, context: context, observe: logAt.contains(k) ? { seen = $0 } : nil) { xs in
-                let x = Tensor.concat(xs.map(\.value), axis: 0)
-                let g = p.gradients(at: x)
-                return (0..<p.nodes).map { Variable(constant: g.rows($0..<($0 + 1))) }
-            }
+            milodo.step(&state, inst.oracles, mixing: loaded.mixing, observe: logAt.contains(k) ? { seen = $0 } : nil)
             if let c = seen {
-                let x = Tensor.concat(state.x.map(\.value), axis: 0)
-                let m = EvaluationRunner.metrics(x, inst)
-                let ymax = state.y.map { $0.value.scalars.map(abs).max() ?? 0 }.max() ?? 0
+                let m = EvaluationRunner.metrics(milodo.iterate(state), inst)
+                let ymax = state.rule.y.map { $0.value.scalars.map(abs).max() ?? 0 }.max() ?? 0
                 table.append([String(k), formatNumber(m.relative), formatNumber(m.consensus), summary(c.p, zeros: true),
                               summary(c.p1.flatMap { $0 }, zeros: false), summary(c.p2.flatMap { $0 }, zeros: true), formatNumber(ymax)])
             }
