@@ -38,8 +38,23 @@ public final class CoordinatewiseNet<Scalar: TensorScalar>: Module {
     }
 }
 
-/// MiLoDo's learnable modules of one node: `φ_M` (2 inputs `[g, y]`, 1 output, ReLU),
-/// `φ_S` and `φ_U` (one input and one output per neighbour; exp and ReLU outputs).
+/// The inputs of the step network `φ_M`, per coordinate.
+public enum MiLoDoStepFeatures: String, Sendable, Codable, CaseIterable {
+    /// The paper's two inputs `[g, y]` (local gradient and dual variable).
+    case paper
+    /// `[g, y, |g + y|/λ]`: adds the scaled prox residual, which is `1` on the support of a
+    /// LASSO solution at optimality (`∇f_i + y_i = −λ sign x_i`) and below `1` off it, and
+    /// is typically far above `1` while a coordinate is still moving. It lets a small network
+    /// give support coordinates a larger step once they settle (their curvature is the
+    /// restricted one, well below the full local Lipschitz constant) while moving coordinates
+    /// keep a stable one; with `[g, y]` alone that needs weights of order `1/λ`. (A departure
+    /// from the paper.)
+    case residual
+    public var inputCount: Int { self == .paper ? 2 : 3 }
+}
+
+/// MiLoDo's learnable modules of one node: `φ_M` (inputs `[g, y]`, or `[g, y, |g+y|/λ]`, 1 output,
+/// ReLU), `φ_S` and `φ_U` (one input and one output per neighbour; exp and ReLU outputs).
 public final class MiLoDoNode<Scalar: TensorScalar>: Module {
     public let m: CoordinatewiseNet<Scalar>
     public let s: CoordinatewiseNet<Scalar>
@@ -49,8 +64,8 @@ public final class MiLoDoNode<Scalar: TensorScalar>: Module {
     public var localBuffers: NamedBuffers<Scalar> { [] }
     public var children: NamedChildren<Scalar> { [("M", m), ("S", s), ("U", u)] }
 
-    init(degree: Int, hiddenSize: Int, rng: inout RandomState) throws {
-        m = try CoordinatewiseNet(inputs: 2, outputs: 1, hiddenSize: hiddenSize, activation: .relu, rng: &rng)
+    init(degree: Int, hiddenSize: Int, stepFeatures: MiLoDoStepFeatures = .paper, rng: inout RandomState) throws {
+        m = try CoordinatewiseNet(inputs: stepFeatures.inputCount, outputs: 1, hiddenSize: hiddenSize, activation: .relu, rng: &rng)
         s = try CoordinatewiseNet(inputs: degree, outputs: degree, hiddenSize: hiddenSize, activation: .exp, rng: &rng)
         u = try CoordinatewiseNet(inputs: degree, outputs: degree, hiddenSize: hiddenSize, activation: .relu, rng: &rng)
     }
@@ -70,6 +85,7 @@ public final class MiLoDoNode<Scalar: TensorScalar>: Module {
 public final class MiLoDoModel<Scalar: TensorScalar>: Module {
     public let topology: Topology
     public let hiddenSize: Int
+    public let stepFeatures: MiLoDoStepFeatures
     public let nodes: [MiLoDoNode<Scalar>]
     /// How the networks' last layer becomes coefficients (`paper` unless `useBoundedOutputs`).
     public private(set) var outputs: MiLoDoOutputs = .paper
@@ -81,11 +97,14 @@ public final class MiLoDoModel<Scalar: TensorScalar>: Module {
     public var localBuffers: NamedBuffers<Scalar> { [] }
     public var children: NamedChildren<Scalar> { nodes.enumerated().map { ("nodes.\($0.offset)", $0.element) } }
 
-    public init(topology: Topology, hiddenSize: Int = 20, rng: inout RandomState) throws {
+    public init(topology: Topology, hiddenSize: Int = 20, stepFeatures: MiLoDoStepFeatures = .paper, rng: inout RandomState) throws {
         self.topology = topology
         self.hiddenSize = hiddenSize
+        self.stepFeatures = stepFeatures
         var ns = [MiLoDoNode<Scalar>]()
-        for i in 0..<topology.nodeCount { ns.append(try MiLoDoNode(degree: topology.degree(i), hiddenSize: hiddenSize, rng: &rng)) }
+        for i in 0..<topology.nodeCount {
+            ns.append(try MiLoDoNode(degree: topology.degree(i), hiddenSize: hiddenSize, stepFeatures: stepFeatures, rng: &rng))
+        }
         nodes = ns
     }
 
@@ -98,9 +117,12 @@ public final class MiLoDoModel<Scalar: TensorScalar>: Module {
     /// consensual) and within a factor `1 ± α` of Exact Diffusion's: a rule trained on short
     /// horizons cannot drift to the large steps and mixing weights that a short-horizon loss
     /// rewards but that oscillate or diverge later. Zero biases start at Exact Diffusion.
-    public func useBoundedOutputs(alpha: Scalar, gamma0: Scalar, mixing: MixingMatrix<Scalar>) {
-        precondition(alpha > 0 && alpha < 1 && gamma0 > 0, "bounded outputs need 0 < α < 1 and γ₀ > 0")
+    /// `stepAlpha` (default `alpha`) bounds `p_i` alone: `p_i = γ₀ (1 + α_M tanh o_M)`.
+    public func useBoundedOutputs(alpha: Scalar, stepAlpha: Scalar? = nil, gamma0: Scalar, mixing: MixingMatrix<Scalar>) {
+        let aM = stepAlpha ?? alpha
+        precondition(alpha > 0 && alpha < 1 && aM > 0 && aM < 1 && gamma0 > 0, "bounded outputs need 0 < α < 1 and γ₀ > 0")
         outputs = .bounded(alpha: Double(alpha))
+        self.stepAlpha = Double(aM)
         centres = nodes.indices.map { i in
             let nb = topology.neighbors[i]
             return (Tensor([gamma0]).reshaped([1, 1]),
@@ -110,11 +132,14 @@ public final class MiLoDoModel<Scalar: TensorScalar>: Module {
         for node in nodes { for net in [node.m, node.s, node.u] { net.outputActivation = .identity } }
     }
 
+    /// The bound of `p_i` in bounded mode (`α` unless set separately).
+    public private(set) var stepAlpha = 0.0
+
     /// `centre ⊙ (1 + α tanh o)` in bounded mode; `o` itself (already activated) otherwise.
     @inlinable
-    func coefficient(_ o: Variable<Scalar>, centre: Tensor<Scalar>?) -> Variable<Scalar> {
+    func coefficient(_ o: Variable<Scalar>, centre: Tensor<Scalar>?, alpha override: Double? = nil) -> Variable<Scalar> {
         guard case .bounded(let alpha) = outputs, let centre else { return o }
-        return (tanh(o) * Scalar(alpha) + 1) * centre
+        return (tanh(o) * Scalar(override ?? alpha) + 1) * centre
     }
 
     /// The special initialization: output weights `N(0, outputStd²)` and biases that make the rule
@@ -207,10 +232,13 @@ public final class MiLoDoModel<Scalar: TensorScalar>: Module {
         var newStates = [[(h: Variable<Scalar>, c: Variable<Scalar>)]](repeating: [], count: n)
         let lock = NSLock()
         try forEachNode { i in
-            let feat = Variable.concat([col(g[i]), col(st.y[i])], axis: 1)
+            let residual = g[i] + st.y[i]
+            var columns = [col(g[i]), col(st.y[i])]
+            if stepFeatures == .residual { columns.append(col(abs(residual) * (lambda > 0 ? 1 / lambda : 1))) }
+            let feat = Variable.concat(columns, axis: 1)
             let (o, sM) = try nodes[i].m(feat, state: st.lstm[i][0], context: context)
-            let pp = coefficient(o, centre: centres.isEmpty ? nil : centres[i].m).reshaped(shape)
-            let zi = softThreshold(st.x[i] - pp * (g[i] + st.y[i]), pp * lambda)
+            let pp = coefficient(o, centre: centres.isEmpty ? nil : centres[i].m, alpha: stepAlpha).reshaped(shape)
+            let zi = softThreshold(st.x[i] - pp * residual, pp * lambda)
             lock.lock(); z[i] = zi; newStates[i] = [sM]; if observe != nil { pSeen[i] = pp.value }; lock.unlock()
         }
         let zs = z.map { $0! }

@@ -25,9 +25,15 @@ public struct MetaTrainingSettings: Codable, Sendable, Equatable {
     /// `0` = the paper's output activations; `α ∈ (0, 1)` = coefficients bounded within `1 ± α`
     /// of Exact Diffusion's (`MiLoDoModel.useBoundedOutputs`).
     public var boundedAlpha = 0.0
+    /// Bound of the step `p_i` alone in bounded mode (`0` = the same as `boundedAlpha`).
+    public var stepAlpha = 0.0
+    /// Inputs of the step network `φ_M` (`MiLoDoStepFeatures`): `paper` or `residual`.
+    public var stepFeatures = MiLoDoStepFeatures.paper
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case batchSize, weightDecay, clipNorm, gamma0, hiddenSize, seed, consensusWeight, boundedAlpha }
+    enum CodingKeys: String, CodingKey {
+        case batchSize, weightDecay, clipNorm, gamma0, hiddenSize, seed, consensusWeight, boundedAlpha, stepAlpha, stepFeatures
+    }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         batchSize = try c.decode(Int.self, forKey: .batchSize)
@@ -38,6 +44,8 @@ public struct MetaTrainingSettings: Codable, Sendable, Equatable {
         seed = try c.decode(UInt64.self, forKey: .seed)
         consensusWeight = try c.decodeIfPresent(Double.self, forKey: .consensusWeight) ?? 0  // absent in older files
         boundedAlpha = try c.decodeIfPresent(Double.self, forKey: .boundedAlpha) ?? 0
+        stepAlpha = try c.decodeIfPresent(Double.self, forKey: .stepAlpha) ?? 0
+        stepFeatures = try c.decodeIfPresent(MiLoDoStepFeatures.self, forKey: .stepFeatures) ?? .paper
     }
 }
 

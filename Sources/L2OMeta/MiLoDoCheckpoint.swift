@@ -35,9 +35,15 @@ public struct MiLoDoConfig: Codable, Sendable, Equatable {
 
     /// Puts a freshly built model in the output mode the configuration names.
     public func applyOutputs<S>(to model: MiLoDoModel<S>, mixing: MixingMatrix<S>) throws {
-        let a = settings.boundedAlpha
+        let a = settings.boundedAlpha, aM = settings.stepAlpha
         guard a == 0 || (a > 0 && a < 1) else { throw MetaTrainingError.invalid("bounded-output α must be in (0, 1), got \(a)") }
-        if a > 0 { model.useBoundedOutputs(alpha: S(a), gamma0: S(gamma0), mixing: mixing) }
+        guard aM == 0 || (a > 0 && aM > 0 && aM < 1) else {
+            throw MetaTrainingError.invalid("a step bound α_M (\(aM)) needs bounded outputs (α in (0, 1)) and must be in (0, 1)")
+        }
+        guard model.stepFeatures == settings.stepFeatures else {
+            throw MetaTrainingError.invalid("the model's step features '\(model.stepFeatures.rawValue)' differ from the configuration's '\(settings.stepFeatures.rawValue)'")
+        }
+        if a > 0 { model.useBoundedOutputs(alpha: S(a), stepAlpha: aM > 0 ? S(aM) : nil, gamma0: S(gamma0), mixing: mixing) }
     }
 
     public func makeTopology() throws -> Topology {
@@ -69,7 +75,7 @@ public enum MiLoDoCheckpoint {
         let topology = try config.makeTopology()
         let mixing: MixingMatrix<S> = try config.makeMixing(topology)
         var rng = RandomState(seed: 0)
-        let model = try MiLoDoModel<S>(topology: topology, hiddenSize: config.hiddenSize, rng: &rng)
+        let model = try MiLoDoModel<S>(topology: topology, hiddenSize: config.hiddenSize, stepFeatures: config.settings.stepFeatures, rng: &rng)
         try config.applyOutputs(to: model, mixing: mixing)
         try checkpoint.load(into: model.namedParameters())
         return (model, mixing, config)

@@ -34,6 +34,10 @@ struct MetaTrainCommand: ParsableCommand {
     var consensusWeight: Double = 0
     @Option(help: "Bound the learned coefficients within a factor 1 ± α of Exact Diffusion's (0 < α < 1); 0 = the paper's ReLU/exp outputs.")
     var boundedAlpha: Double = 0
+    @Option(help: "Bound of the step p_i alone, within 1 ± α_M of γ₀ (needs --bounded-alpha; 0 = the same α).")
+    var stepAlpha: Double = 0
+    @Option(help: "Inputs of the step network: 'paper' ([g, y]) or 'residual' ([g, y, |g+y|/λ], lets settled support coordinates take larger steps).")
+    var stepFeatures: String = "paper"
     @Option(help: "Minutes between periodic resume checkpoints.") var checkpointMinutes: Double = 10
 
     func validate() throws {
@@ -43,6 +47,12 @@ struct MetaTrainCommand: ParsableCommand {
         guard weightDecay >= 0 else { throw ValidationError("--weight-decay must be ≥ 0") }
         guard checkpointMinutes > 0 else { throw ValidationError("--checkpoint-minutes must be positive") }
         guard boundedAlpha == 0 || (boundedAlpha > 0 && boundedAlpha < 1) else { throw ValidationError("--bounded-alpha must be 0 or in (0, 1)") }
+        guard stepAlpha == 0 || (boundedAlpha > 0 && stepAlpha > 0 && stepAlpha < 1) else {
+            throw ValidationError("--step-alpha must be 0 or in (0, 1), and needs --bounded-alpha")
+        }
+        guard MiLoDoStepFeatures(rawValue: stepFeatures) != nil else {
+            throw ValidationError("unknown --step-features '\(stepFeatures)'; choose from \(MiLoDoStepFeatures.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         guard consensusWeight >= 0, consensusWeight.isFinite else { throw ValidationError("--consensus-weight must be ≥ 0") }
         if let trainCount, trainCount < 1 { throw ValidationError("--train-count must be ≥ 1") }
         guard MixingRule(rawValue: mixing) != nil else {
@@ -73,8 +83,10 @@ struct MetaTrainCommand: ParsableCommand {
         settings.seed = seed
         settings.consensusWeight = consensusWeight
         settings.boundedAlpha = boundedAlpha
+        settings.stepAlpha = stepAlpha
+        settings.stepFeatures = MiLoDoStepFeatures(rawValue: stepFeatures)!
         var rng = RandomState(seed: seed)
-        let model = try MiLoDoModel<Float>(topology: topo, hiddenSize: settings.hiddenSize, rng: &rng)
+        let model = try MiLoDoModel<Float>(topology: topo, hiddenSize: settings.hiddenSize, stepFeatures: settings.stepFeatures, rng: &rng)
         let p0 = training[0]
         let config = MiLoDoConfig(model: model, mixing: w, curriculum: curriculum, settings: settings,
                                   trainedOn: "\(suite): \(training.count) × LASSO(\(p0.nodes),\(p0.dimension),\(p0.samplesPerNode),\(p0.lambda))")

@@ -73,12 +73,9 @@ final class MiLoDoTests: XCTestCase {
         XCTAssertGreaterThan(milodo.iterate(m1).maxAbsDifference(ed.iterate(e1)), 1e-8)
     }
 
-    func testEveryParameterReceivesANonZeroMetaGradient() throws {
-        let w = try MixingMatrix<Double>(topology: try .ring(4), rule: .uniform)
-        var rng = RandomState(seed: 5)
-        let model = try MiLoDoModel<Double>(topology: w.topology, rng: &rng)
-        model.specialInitialize(gamma0: 0.05, mixing: w, rng: &rng)
-        let tape = Tape<Double>()
+    /// The mean over 3 unrolled iterations of `F(x̄)/2` (batch of 2), on `tape` when given.
+    func unrolledLoss(_ model: MiLoDoModel<Double>, tape: Tape<Double>?, stateSeed: UInt64) throws -> Variable<Double> {
+        var rng = RandomState(seed: stateSeed)
         let context = ForwardContext<Double>(tape: tape)
         var state = model.initialState(batch: 2, dimension: problem.d, tape: tape, rng: &rng)
         let data = (0..<problem.n).map(nodeData)
@@ -92,18 +89,97 @@ final class MiLoDoTests: XCTestCase {
             var xbar = state.x[0]
             for x in state.x.dropFirst() { xbar = xbar + x }
             xbar = xbar / Double(problem.n)
-            let r = matmul(xbar, tape.constant(fullA), transposeB: true) - tape.constant(fullB.reshaped([1, -1]))
+            let r = matmul(xbar, Variable(constant: fullA), transposeB: true) - Variable(constant: fullB.reshaped([1, -1]))
             let f = r.squaredNorm() / Double(2 * problem.n * problem.N) / 2 + abs(xbar).sum() * problem.lambda / 2
             losses.append(f)
         }
         var loss = losses[0]
         for l in losses.dropFirst() { loss = loss + l }
-        tape.backward(loss / Double(losses.count))
-        for (name, p) in model.namedParameters() {
-            let g = try XCTUnwrap(p.grad, "\(name) received no gradient")
-            XCTAssertGreaterThan(g.normInf(), 0, "\(name) has an all-zero meta-gradient")
-            XCTAssertTrue(g.isFinite, name)
+        return loss / Double(losses.count)
+    }
+
+    func testEveryParameterReceivesANonZeroMetaGradient() throws {
+        for features in MiLoDoStepFeatures.allCases {
+            let w = try MixingMatrix<Double>(topology: try .ring(4), rule: .uniform)
+            var rng = RandomState(seed: 5)
+            let model = try MiLoDoModel<Double>(topology: w.topology, stepFeatures: features, rng: &rng)
+            model.specialInitialize(gamma0: 0.05, mixing: w, rng: &rng)
+            let tape = Tape<Double>()
+            tape.backward(try unrolledLoss(model, tape: tape, stateSeed: 6))
+            for (name, p) in model.namedParameters() {
+                let g = try XCTUnwrap(p.grad, "\(name) received no gradient (\(features))")
+                XCTAssertGreaterThan(g.normInf(), 0, "\(name) has an all-zero meta-gradient (\(features))")
+                XCTAssertTrue(g.isFinite, name)
+            }
         }
+    }
+
+    /// The meta-gradient of the step network's input weights (whose third column reads the
+    /// residual feature `|g + y|/λ`) agrees with central finite differences of the unrolled loss.
+    func testResidualFeatureMetaGradientMatchesFiniteDifferences() throws {
+        let w = try MixingMatrix<Double>(topology: try .ring(4), rule: .uniform)
+        var rng = RandomState(seed: 8)
+        let model = try MiLoDoModel<Double>(topology: w.topology, hiddenSize: 4, stepFeatures: .residual, rng: &rng)
+        model.useBoundedOutputs(alpha: 0.4, stepAlpha: 0.8, gamma0: 0.05, mixing: w)
+        model.specialInitialize(gamma0: 0.05, mixing: w, outputStd: 0.5, rng: &rng)
+        let weight = try XCTUnwrap(model.namedParameters().first { $0.name == "nodes.1.M.lstm.weight_ih" }?.parameter)
+        XCTAssertEqual(weight.shape, [3, 16])  // [inputs, 4H]
+        let tape = Tape<Double>()
+        tape.backward(try unrolledLoss(model, tape: tape, stateSeed: 9))
+        let analytic = try XCTUnwrap(weight.grad)
+        XCTAssertGreaterThan(analytic.rows(2..<3).normInf(), 1e-8)  // the residual column matters
+        let h = 1e-6
+        var worst = 0.0
+        for k in 0..<16 {
+            let original = weight.value
+            var plus = original, minus = original
+            plus[2, k] += h
+            minus[2, k] -= h
+            weight.value = plus
+            let fp = try unrolledLoss(model, tape: nil, stateSeed: 9).value.scalar
+            weight.value = minus
+            let fm = try unrolledLoss(model, tape: nil, stateSeed: 9).value.scalar
+            weight.value = original
+            let fd = (fp - fm) / (2 * h)
+            worst = max(worst, abs(fd - analytic[2, k]) / max(1e-6, abs(fd) + abs(analytic[2, k])))
+        }
+        XCTAssertLessThan(worst, 1e-5)
+    }
+
+    func testResidualFeaturesWithAStepBoundStartAtExactDiffusionAndKeepTheirBounds() throws {
+        let w = try MixingMatrix<Double>(topology: try .ring(4), rule: .uniform)
+        let gamma = 0.05, alpha = 0.4, stepAlpha = 0.8
+        var rng = RandomState(seed: 10)
+        let exact = try MiLoDoModel<Double>(topology: w.topology, stepFeatures: .residual, rng: &rng)
+        exact.useBoundedOutputs(alpha: alpha, stepAlpha: stepAlpha, gamma0: gamma, mixing: w)
+        exact.specialInitialize(gamma0: gamma, mixing: w, outputStd: 0, rng: &rng)
+        XCTAssertEqual(exact.stepAlpha, stepAlpha)
+        let smooth = NodeOracles<Double>(nodeCount: problem.n, dimension: problem.d, lambda: 0, gradients: problem.oracles.gradients)
+        let milodo = MiLoDoOptimizer(model: exact), ed = ProxED<Double>(stepSize: gamma)
+        var s1 = milodo.makeState(smooth, mixing: w), s2 = ed.makeState(smooth, mixing: w)
+        for k in 0..<20 {
+            milodo.step(&s1, smooth, mixing: w)
+            ed.step(&s2, smooth, mixing: w)
+            XCTAssertLessThan(milodo.iterate(s1).maxAbsDifference(ed.iterate(s2)), 1e-12, "iterate \(k + 1)")
+        }
+        let wild = try MiLoDoModel<Double>(topology: w.topology, stepFeatures: .residual, rng: &rng)
+        wild.useBoundedOutputs(alpha: alpha, stepAlpha: stepAlpha, gamma0: gamma, mixing: w)
+        for node in wild.nodes { for net in [node.m, node.s, node.u] { net.output.weight.value = .normal(net.output.weight.shape, std: 5, rng: &rng) } }
+        let opt = MiLoDoOptimizer(model: wild)
+        var st = opt.makeState(problem.oracles, mixing: w)
+        var p = (lo: Double.infinity, hi: -Double.infinity), p1 = p
+        for _ in 0..<5 {
+            opt.step(&st, problem.oracles, mixing: w) { c in
+                for v in c.p.flatMap(\.scalars) { p = (min(p.lo, v), max(p.hi, v)) }
+                for v in c.p1.flatMap({ $0.flatMap(\.scalars) }) { p1 = (min(p1.lo, v), max(p1.hi, v)) }
+            }
+        }
+        let wij = 1.0 / 3
+        XCTAssertGreaterThanOrEqual(p.lo, gamma * (1 - stepAlpha) - 1e-15)
+        XCTAssertLessThanOrEqual(p.hi, gamma * (1 + stepAlpha) + 1e-15)
+        XCTAssertGreaterThan(p.hi - p.lo, gamma * alpha * 2)  // wider than the other coefficients' bound
+        XCTAssertGreaterThanOrEqual(p1.lo, wij / (2 * gamma) * (1 - alpha) - 1e-12)
+        XCTAssertLessThanOrEqual(p1.hi, wij / (2 * gamma) * (1 + alpha) + 1e-12)
     }
 
     func testBoundedOutputsStartAtExactDiffusionAndStayWithinTheirBounds() throws {

@@ -101,6 +101,43 @@ final class MetaTrainerTests: XCTestCase {
         XCTAssertEqual(old.consensusWeight, 0)
     }
 
+    func testResidualStepFeaturesAndStepBoundAreRestoredFromTheCheckpointConfiguration() throws {
+        let topo = try Topology.ring(3)
+        let w = try MixingMatrix<Float>(topology: topo, rule: .uniform)
+        var settings = MetaTrainingSettings()
+        settings.boundedAlpha = 0.5
+        settings.stepAlpha = 0.9
+        settings.stepFeatures = .residual
+        settings.gamma0 = 0.05
+        var rng = RandomState(seed: 4)
+        let model = try MiLoDoModel<Float>(topology: topo, hiddenSize: 4, stepFeatures: .residual, rng: &rng)
+        let config = MiLoDoConfig(model: model, mixing: w, curriculum: curriculum, settings: settings, trainedOn: "test")
+        try config.applyOutputs(to: model, mixing: w)
+        model.specialInitialize(gamma0: 0.05, mixing: w, outputStd: 0.3, rng: &rng)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mt-\(UUID().uuidString).h5")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try MiLoDoCheckpoint.weights(model: model, config: config).write(to: file)
+        let loaded = try MiLoDoCheckpoint.load(from: file, as: Float.self)
+        XCTAssertEqual(loaded.model.stepFeatures, .residual)
+        XCTAssertEqual(loaded.model.stepAlpha, 0.9, accuracy: 1e-6)
+        XCTAssertEqual(loaded.config.settings, settings)
+        // Both models run the same rule.
+        let p = try LASSO<Float>(A: .normal([3, 4, 6], seed: 1), b: .normal([3, 4], seed: 2), lambda: 0.1)
+        let oracles = NodeOracles<Float>(nodeCount: 3, dimension: 6, lambda: 0.1) { p.gradients(at: $0) }
+        let a = MiLoDoOptimizer(model: model, seed: 7), b = MiLoDoOptimizer(model: loaded.model, seed: 7)
+        var sa = a.makeState(oracles, mixing: w), sb = b.makeState(oracles, mixing: w)
+        for _ in 0..<5 { a.step(&sa, oracles, mixing: w); b.step(&sb, oracles, mixing: w) }
+        XCTAssertEqual(a.iterate(sa).maxAbsDifference(b.iterate(sb)), 0)
+        // A model built with other step features is refused by the configuration.
+        let paper = try MiLoDoModel<Float>(topology: topo, hiddenSize: 4, rng: &rng)
+        XCTAssertThrowsError(try config.applyOutputs(to: paper, mixing: w))
+        // Older configurations decode to the paper's features and no separate step bound.
+        let json = #"{"batchSize":32,"weightDecay":0.0001,"clipNorm":1,"gamma0":0.03,"hiddenSize":20,"seed":0}"#
+        let old = try JSONDecoder().decode(MetaTrainingSettings.self, from: Data(json.utf8))
+        XCTAssertEqual(old.stepFeatures, .paper)
+        XCTAssertEqual(old.stepAlpha, 0)
+    }
+
     func testConsensusTermRaisesTheLossOnlyWhenNodesDisagree() throws {
         let family = try LASSOFamily<Float>(nodes: 3, dimension: 6, samplesPerNode: 4, lambda: 0.1, seed: 9)
         let data = try LassoMetaBatch(family.instances(.train, count: 2))
