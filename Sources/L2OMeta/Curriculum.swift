@@ -12,14 +12,52 @@ public struct CurriculumStage: Codable, Sendable, Equatable {
     /// Advance to the next stage at the end of an epoch once the second half of the horizon beats
     /// the first (`Σ_{k≤K/2} F > Σ_{k>K/2} F`, measured on the epoch's last batch).
     public var earlyAdvance: Bool
+    /// Optional: start some meta-batches later in the run (see `WarmStart`); absent = every batch
+    /// starts at x = y = 0, as in the paper.
+    public var warmStart: WarmStart?
+    /// Optional: the window loss (`objective` when absent, the paper's).
+    public var loss: StageLoss?
 
-    public init(metaLearningRate: Double, truncation: Int, horizon: Int, epochs: Int, earlyAdvance: Bool = false) {
+    public init(metaLearningRate: Double, truncation: Int, horizon: Int, epochs: Int, earlyAdvance: Bool = false,
+                warmStart: WarmStart? = nil, loss: StageLoss? = nil) {
         self.metaLearningRate = metaLearningRate
         self.truncation = truncation
         self.horizon = horizon
         self.epochs = epochs
         self.earlyAdvance = earlyAdvance
+        self.warmStart = warmStart
+        self.loss = loss
     }
+}
+
+/// Where a meta-batch starts. With probability `probability` a batch first runs `k₀` iterations
+/// of Exact Diffusion's constants (`p = γ₀`, `p_ij,1 = w_ij/(2γ₀)`, `p_ij,2 = w_ij/2`, the rule at
+/// its special initialization, without networks or tape), `k₀` drawn log-uniformly from
+/// `[minIterations, maxIterations]`, then `burnIn` iterations of the learned rule without tape (so
+/// its LSTM states are driven by the run, not random), and only then unrolls the stage's horizon.
+/// Windows from later in a run let the meta-loss see what matters there — a short unroll from
+/// x = 0 only sees the first transient, which rewards large steps everywhere.
+public struct WarmStart: Codable, Sendable, Equatable {
+    public var minIterations: Int
+    public var maxIterations: Int
+    public var probability: Double
+    public var burnIn: Int
+    public init(minIterations: Int, maxIterations: Int, probability: Double = 1, burnIn: Int = 10) {
+        self.minIterations = minIterations
+        self.maxIterations = maxIterations
+        self.probability = probability
+        self.burnIn = burnIn
+    }
+}
+
+/// The loss of a window.
+public enum StageLoss: String, Codable, Sendable, Equatable {
+    /// Mean of `F(x̄ᵏ)` (plus the consensus term), the paper's.
+    case objective
+    /// Mean of `log((F(x̄ᵏ) − F* + c·(1/n)Σ‖x_iᵏ − x̄ᵏ‖²)/F* + 10⁻⁷)`: scale-free, so windows late in
+    /// a run (gaps of 1e-4) weigh as much as early ones (gaps of 1). Needs each training
+    /// instance's reference optimum `F*`.
+    case logGap = "log-gap"
 }
 
 /// A meta-training curriculum: data, loadable from JSON (`Optimizees/curricula/*.json`).
@@ -59,8 +97,18 @@ public struct Curriculum: Codable, Sendable, Equatable {
                 throw MetaTrainingError.invalid("\(where_): horizon \(s.horizon) must be a positive multiple of truncation \(s.truncation)")
             }
             guard s.epochs >= 1 else { throw MetaTrainingError.invalid("\(where_): epochs must be ≥ 1") }
+            if let w = s.warmStart {
+                guard w.minIterations >= 1, w.maxIterations >= w.minIterations else {
+                    throw MetaTrainingError.invalid("\(where_): warmStart needs 1 ≤ minIterations ≤ maxIterations, got \(w.minIterations)…\(w.maxIterations)")
+                }
+                guard w.probability >= 0, w.probability <= 1 else { throw MetaTrainingError.invalid("\(where_): warmStart probability must be in [0, 1]") }
+                guard w.burnIn >= 0 else { throw MetaTrainingError.invalid("\(where_): warmStart burnIn must be ≥ 0") }
+            }
         }
     }
+
+    /// Whether some stage's loss needs the training instances' reference optima.
+    public var needsReferenceOptima: Bool { stages.contains { $0.loss == .logGap } }
 
     public static func load(from url: URL) throws -> Curriculum {
         let data: Data

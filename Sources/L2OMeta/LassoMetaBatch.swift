@@ -1,5 +1,6 @@
 import L2OCore
 import L2OOptimizees
+import L2ODecentralized
 
 /// A batch of LASSO instances laid out for a learned decentralized rule: node `i`'s data of every
 /// instance stacked, so one batched product serves the whole batch.
@@ -14,6 +15,8 @@ public struct LassoMetaBatch<Scalar: TensorScalar> {
     /// Per node: `[B, N, 1]`.
     public let b: [Tensor<Scalar>]
     public let lambda: Scalar
+    /// `F*` of every instance (`[B]`), when all of them carry a reference optimum.
+    public let optimalValues: Tensor<Scalar>?
 
     public init(_ instances: [LASSO<Scalar>]) throws {
         guard let first = instances.first else { throw MetaTrainingError.invalid("a meta-batch needs at least one instance") }
@@ -29,6 +32,8 @@ public struct LassoMetaBatch<Scalar: TensorScalar> {
         a = (0..<nodes).map { i in Tensor.concat(instances.map { $0.A.rows(i..<(i + 1)) }, axis: 0) }
         b = (0..<nodes).map { i in Tensor.concat(instances.map { $0.b.rows(i..<(i + 1)).reshaped([1, N, 1]) }, axis: 0) }
         _ = d
+        let optima = instances.compactMap(\.referenceOptimum)
+        optimalValues = optima.count == instances.count ? Tensor(optima.map { Scalar($0.value) }) : nil
     }
 
     /// `∇f_i(x_i)` for every node, each `[B, d]`, differentiable with HVP backward.
@@ -81,6 +86,36 @@ extension LassoMetaBatch {
             e = e.map { $0 + sq } ?? sq
         }
         return e! / Scalar(nodes)
+    }
+}
+
+extension LassoMetaBatch {
+    /// Runs `iterations` of the MiLoDo rule at Exact Diffusion's constants (`p = γ`,
+    /// `p_ij,1 = w_ij/(2γ)`, `p_ij,2 = w_ij/2`) from `(x, y)` per node, without a tape:
+    /// `z_i = soft(x_i − γ(∇f_i(x_i) + y_i), λγ)`, `y_i += Σ_j w_ij/(2γ)(z_i − z_j)`,
+    /// `x_i = z_i − Σ_j w_ij/2 (z_i − z_j)`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func exactDiffusionRun(x: [Tensor<Scalar>], y: [Tensor<Scalar>], iterations: Int, gamma: Scalar,
+                                  mixing w: MixingMatrix<Scalar>) -> (x: [Tensor<Scalar>], y: [Tensor<Scalar>]) {
+        var x = x, y = y
+        let topology = w.topology
+        for _ in 0..<iterations {
+            let g = gradients(x.map { Variable(constant: $0) }).map(\.value)
+            let z = (0..<nodes).map { i -> Tensor<Scalar> in
+                var v = x[i]
+                v.addScaled(g[i] + y[i], -gamma)
+                return softThreshold(v, lambda * gamma)
+            }
+            for i in 0..<nodes {
+                var lap = Tensor<Scalar>.zeros(z[i].shape)
+                for j in topology.neighbors[i] { lap.addScaled(z[i] - z[j], Scalar(w.weight(i, j))) }
+                y[i].addScaled(lap, 1 / (2 * gamma))
+                x[i] = z[i]
+                x[i].addScaled(lap, -0.5)
+            }
+        }
+        return (x, y)
     }
 }
 

@@ -154,10 +154,24 @@ public final class MetaTrainer<Scalar: TensorScalar> {
     @_specialize(where Scalar == Double)
     func trainBatch(stage s: CurriculumStage, indices: [Int], seed: UInt64) throws -> (loss: Double, perIteration: [Double], skipped: Int) {
         let data = try LassoMetaBatch(indices.map { training[$0] })
+        let logGap = s.loss == .logGap
+        guard !logGap || data.optimalValues != nil else {
+            throw MetaTrainingError.invalid("the log-gap loss needs the reference optimum F* of every training instance")
+        }
         let tape = Tape<Scalar>()
         let context = ForwardContext<Scalar>(tape: tape)
         var rng = RandomState(seed: seed)
         var state = model.initialState(batch: data.batch, dimension: data.dimension, tape: tape, rng: &rng)
+        if let k0 = Self.warmStartIterations(s.warmStart, seed: seed), let w = s.warmStart {
+            let run = data.exactDiffusionRun(x: state.x.map(\.value), y: state.y.map(\.value), iterations: k0,
+                                             gamma: Scalar(settings.gamma0), mixing: mixing)
+            state.x = run.x.map { Variable($0, tape: tape, id: -1) }
+            state.y = run.y.map { Variable($0, tape: tape, id: -1) }
+            let free = ForwardContext<Scalar>(tape: nil)
+            for _ in 0..<w.burnIn { state = try model.step(state, lambda: data.lambda, context: free, gradients: data.gradients) }
+            state = state.detached()
+        }
+        let optimal = data.optimalValues.map { Variable(constant: $0) }
         var perIteration = [Double](), windowLosses = [Double]()
         var skipped = 0
         for _ in 0..<(s.horizon / s.truncation) {
@@ -165,12 +179,17 @@ public final class MetaTrainer<Scalar: TensorScalar> {
             var total: Variable<Scalar>?
             for _ in 0..<s.truncation {
                 state = try model.step(state, lambda: data.lambda, context: context, gradients: data.gradients)
-                var f = data.objectives(state.x).mean()
-                perIteration.append(Double(f.value.scalar))
+                let objectives = data.objectives(state.x)
+                perIteration.append(Double(objectives.value.mean()))
+                var f = objectives
                 if settings.consensusWeight != 0 {
-                    f = f + data.consensusErrors(state.x).mean() * Scalar(settings.consensusWeight)
+                    f = f + data.consensusErrors(state.x) * Scalar(settings.consensusWeight)
                 }
-                total = total.map { $0 + f } ?? f
+                if logGap, let optimal {
+                    f = log(abs((f - optimal) / optimal) + Self.logGapFloor)
+                }
+                let m = f.mean()
+                total = total.map { $0 + m } ?? m
             }
             let loss = total! / Scalar(s.truncation)
             let lv = Double(loss.value.scalar)
@@ -191,6 +210,19 @@ public final class MetaTrainer<Scalar: TensorScalar> {
         model.zeroGrad()
         let finite = windowLosses.filter(\.isFinite)
         return (finite.isEmpty ? .nan : finite.reduce(0, +) / Double(finite.count), perIteration, skipped)
+    }
+
+    /// The floor added inside the log-gap loss (about Float's resolution of a relative gap).
+    static var logGapFloor: Scalar { Scalar(1e-7) }
+
+    /// The warm-start length `k₀` of a batch (nil: start at x = y = 0), from its own random stream
+    /// so that batches of stages without warm starts are unchanged.
+    static func warmStartIterations(_ w: WarmStart?, seed: UInt64) -> Int? {
+        guard let w else { return nil }
+        var r = RandomState(seed: mix([seed, 3]))
+        guard r.uniform() < w.probability else { return nil }
+        let lo = Foundation.log(Double(w.minIterations)), hi = Foundation.log(Double(w.maxIterations))
+        return min(w.maxIterations, max(w.minIterations, Int(Foundation.exp(r.uniform(lo, hi)).rounded())))
     }
 
     /// Runs the curriculum from the current position to the end.

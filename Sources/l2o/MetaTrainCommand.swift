@@ -72,7 +72,8 @@ struct MetaTrainCommand: ParsableCommand {
     func run() throws {
         let curriculum = try Self.loadCurriculum(self.curriculum)
         printErr("Loading training problems from \(suite)…")
-        let training: [LASSO<Float>] = try ProblemSource.lasso(suite, split: .train, count: trainCount, optimum: false)
+        if curriculum.needsReferenceOptima { printErr("The curriculum's log-gap loss needs F*: solving every training instance with FISTA…") }
+        let training: [LASSO<Float>] = try ProblemSource.lasso(suite, split: .train, count: trainCount, optimum: curriculum.needsReferenceOptima)
         let topo = try makeTopology(topology, nodes: training[0].nodes, seed: seed)
         let w = try MixingMatrix<Float>(topology: topo, rule: MixingRule(rawValue: mixing)!)
         var settings = MetaTrainingSettings()

@@ -22,5 +22,21 @@ final class CurriculumTests: XCTestCase {
         try Data("{\"name\": 3}".utf8).write(to: bad)
         defer { try? FileManager.default.removeItem(at: bad) }
         XCTAssertThrowsError(try Curriculum.load(from: bad)) { XCTAssertTrue("\($0)".contains("not valid"), "\($0)") }
+        c = Curriculum.demo
+        c.stages[1].warmStart = WarmStart(minIterations: 50, maxIterations: 10)
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("stage 2"), "\($0)") }
+        c.stages[1].warmStart = WarmStart(minIterations: 10, maxIterations: 50, probability: 1.5)
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("probability"), "\($0)") }
+    }
+
+    func testWarmStartsAndTheLossAreReadFromJSONAndOptional() throws {
+        let c = try Curriculum.load(from: root.appendingPathComponent("Optimizees/curricula/support.json"))
+        XCTAssertEqual(c.stages.map(\.warmStart), [WarmStart(minIterations: 100, maxIterations: 5000, probability: 0.5, burnIn: 10),
+                                                   WarmStart(minIterations: 100, maxIterations: 5000, probability: 0.5, burnIn: 10)])
+        XCTAssertEqual(c.stages.map(\.loss), [.logGap, .logGap])
+        XCTAssertTrue(c.needsReferenceOptima)
+        // Files without the keys (the paper's) start every batch at zero with the objective loss.
+        XCTAssertTrue(Curriculum.paper.stages.allSatisfy { $0.warmStart == nil && $0.loss == nil })
+        XCTAssertFalse(Curriculum.paper.needsReferenceOptima)
     }
 }

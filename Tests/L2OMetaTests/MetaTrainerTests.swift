@@ -4,6 +4,7 @@ import L2OCore
 import L2OCheckpoint
 import L2OOptimizees
 import L2ODecentralized
+import L2ONN
 
 final class MetaTrainerTests: XCTestCase {
     struct Killed: Error {}
@@ -136,6 +137,77 @@ final class MetaTrainerTests: XCTestCase {
         let old = try JSONDecoder().decode(MetaTrainingSettings.self, from: Data(json.utf8))
         XCTAssertEqual(old.stepFeatures, .paper)
         XCTAssertEqual(old.stepAlpha, 0)
+    }
+
+    func testExactDiffusionWarmStartIsTheRuleAtItsSpecialInitialization() throws {
+        let family = try LASSOFamily<Double>(nodes: 4, dimension: 6, samplesPerNode: 3, lambda: 0.1, seed: 2)
+        let problems = family.instances(.train, count: 2)
+        let w = try MixingMatrix<Double>(topology: try .ring(4), rule: .uniform)
+        let data = try LassoMetaBatch(problems)
+        var rng = RandomState(seed: 1)
+        let model = try MiLoDoModel<Double>(topology: w.topology, hiddenSize: 4, rng: &rng)
+        model.useBoundedOutputs(alpha: 0.5, gamma0: 0.07, mixing: w)
+        model.specialInitialize(gamma0: 0.07, mixing: w, outputStd: 0, rng: &rng)  // exactly ED's constants
+        var state = model.initialState(batch: 2, dimension: 6, tape: nil, rng: &rng)
+        let context = ForwardContext<Double>(tape: nil)
+        for _ in 0..<25 { state = try model.step(state, lambda: 0.1, context: context, gradients: data.gradients) }
+        let zero = Tensor<Double>.zeros([2, 6])
+        let run = data.exactDiffusionRun(x: Array(repeating: zero, count: 4), y: Array(repeating: zero, count: 4),
+                                         iterations: 25, gamma: 0.07, mixing: w)
+        for i in 0..<4 {
+            XCTAssertLessThan(run.x[i].maxAbsDifference(state.x[i].value), 1e-12, "x of node \(i)")
+            XCTAssertLessThan(run.y[i].maxAbsDifference(state.y[i].value), 1e-12, "y of node \(i)")
+        }
+        XCTAssertGreaterThan(run.x[0].normInf(), 1e-3)  // it moved
+    }
+
+    func testWarmStartLengthsAreDeterministicLogUniformAndHonourTheProbability() {
+        let w = WarmStart(minIterations: 10, maxIterations: 1000, probability: 0.5)
+        var drawn = [Int]()
+        for seed in 0..<400 as Range<UInt64> {
+            let k = MetaTrainer<Float>.warmStartIterations(w, seed: seed)
+            XCTAssertEqual(k, MetaTrainer<Float>.warmStartIterations(w, seed: seed))
+            if let k { drawn.append(k) }
+        }
+        XCTAssertTrue(drawn.allSatisfy { $0 >= 10 && $0 <= 1000 })
+        XCTAssertEqual(Double(drawn.count) / 400, 0.5, accuracy: 0.1)
+        // Log-uniform: about half of the draws fall below the geometric mean 100.
+        XCTAssertEqual(Double(drawn.filter { $0 < 100 }.count) / Double(drawn.count), 0.5, accuracy: 0.12)
+        XCTAssertNil(MetaTrainer<Float>.warmStartIterations(nil, seed: 1))
+        XCTAssertNil(MetaTrainer<Float>.warmStartIterations(WarmStart(minIterations: 1, maxIterations: 2, probability: 0), seed: 1))
+    }
+
+    func testLogGapLossIsTheMeanLogRelativeGapAndNeedsTheOptimum() throws {
+        let family = try LASSOFamily<Float>(nodes: 3, dimension: 6, samplesPerNode: 4, lambda: 0.1, seed: 9)
+        let training = try family.instances(.train, count: 1).map { try $0.withReferenceOptimum() }
+        let fStar = try XCTUnwrap(training[0].referenceOptimum?.value)
+        let topo = try Topology.ring(3)
+        let w = try MixingMatrix<Float>(topology: topo, rule: .uniform)
+        var settings = MetaTrainingSettings()
+        settings.batchSize = 1
+        var rng = RandomState(seed: 4)
+        let model = try MiLoDoModel<Float>(topology: topo, hiddenSize: 4, rng: &rng)
+        model.specialInitialize(gamma0: 0.05, mixing: w, rng: &rng)
+        let stage = CurriculumStage(metaLearningRate: 1e-3, truncation: 3, horizon: 6, epochs: 1,
+                                    warmStart: WarmStart(minIterations: 20, maxIterations: 20, probability: 1, burnIn: 2), loss: .logGap)
+        let curriculum = Curriculum(name: "log-gap", stages: [stage])
+        let trainer = try MetaTrainer(model: model, mixing: w, training: training, curriculum: curriculum, settings: settings)
+        let r = try trainer.trainBatch(stage: stage, indices: [0], seed: 11)
+        XCTAssertEqual(r.perIteration.count, 6)
+        let logs: [Double] = r.perIteration.map { (f: Double) -> Double in Foundation.log(abs((f - fStar) / fStar) + 1e-7) }
+        let first: Double = logs[0..<3].reduce(0, +) / 3
+        let second: Double = logs[3..<6].reduce(0, +) / 3
+        let expected = (first + second) / 2
+        XCTAssertEqual(r.loss, expected, accuracy: 1e-3 * abs(expected))
+        // Warm-started 22 iterations in: the first window starts below where a cold start's does.
+        var cold = stage
+        cold.warmStart = nil
+        let coldTrainer = try MetaTrainer(model: model, mixing: w, training: training, curriculum: curriculum, settings: settings)
+        let c = try coldTrainer.trainBatch(stage: cold, indices: [0], seed: 11)
+        XCTAssertLessThan(r.perIteration[0] - fStar, 0.5 * (c.perIteration[0] - fStar))
+        // Without reference optima the loss cannot be formed: a clear error.
+        let bare = try MetaTrainer(model: model, mixing: w, training: family.instances(.train, count: 1), curriculum: curriculum, settings: settings)
+        XCTAssertThrowsError(try bare.trainBatch(stage: stage, indices: [0], seed: 11)) { XCTAssertTrue("\($0)".contains("F*"), "\($0)") }
     }
 
     func testConsensusTermRaisesTheLossOnlyWhenNodesDisagree() throws {
