@@ -21,9 +21,7 @@ enum ProblemSource {
             }
             return out
         }
-        let suite = try ProblemsCommand.loadSuite(path)
-        guard group >= 0 && group < suite.groups.count else { throw ValidationError("suite \(suite.name) has \(suite.groups.count) group(s); --group \(group) does not exist") }
-        let g = suite.groups[group]
+        let (suite, g) = try suiteGroup(path, group)
         let make: (Int) -> LASSO<Double>
         switch g.family {
         case .lasso, .linearRegression:
@@ -48,6 +46,15 @@ enum ProblemSource {
 }
 
 extension ProblemSource {
+    /// Group `index` of the suite at `path`.
+    static func suiteGroup(_ path: String, _ index: Int) throws -> (suite: ProblemSuite, group: ProblemSuite.Group) {
+        let suite = try ProblemsCommand.loadSuite(path)
+        guard index >= 0 && index < suite.groups.count else {
+            throw ValidationError("suite \(suite.name) has \(suite.groups.count) group(s); --group \(index) does not exist")
+        }
+        return (suite, suite.groups[index])
+    }
+
     /// Whether `path` names an instance-set HDF5 file rather than a suite JSON.
     static func isInstanceSet(_ path: String) -> Bool { path.hasSuffix(".h5") || path.hasSuffix(".hdf5") }
 
@@ -73,11 +80,7 @@ extension ProblemSource {
             available = all.count
             make = { all[$0] }
         } else {
-            let suite = try ProblemsCommand.loadSuite(path)
-            guard group >= 0 && group < suite.groups.count else {
-                throw ValidationError("suite \(suite.name) has \(suite.groups.count) group(s); --group \(group) does not exist")
-            }
-            let g = suite.groups[group]
+            let (suite, g) = try suiteGroup(path, group)
             switch g.family {
             case .logistic:
                 let family = try RealData.loading { try g.logisticFamily(Double.self) }
@@ -126,11 +129,8 @@ extension ProblemSource {
             do { file = try HDF5File.read(from: URL(fileURLWithPath: path)) } catch { throw ValidationError("\(error)") }
             return file.attributes["problem"]?.stringValue == ProblemInstanceSet<Double>.Problem.logistic.rawValue
         }
-        let suite = try ProblemsCommand.loadSuite(path)
-        guard group >= 0 && group < suite.groups.count else {
-            throw ValidationError("suite \(suite.name) has \(suite.groups.count) group(s); --group \(group) does not exist")
-        }
-        let family = suite.groups[group].family
+        let (suite, g) = try suiteGroup(path, group)
+        let family = g.family
         if family.isGraphEnergy {
             throw ValidationError("suite \(suite.name) group \(group) is the graph energy \(family.rawValue), which has no decentralized node oracles; this command runs LASSO and logistic-regression problems (graph energies: `l2o bench graph-energy`)")
         }
