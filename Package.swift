@@ -66,5 +66,6 @@ let package = Package(
         .testTarget(name: "L2OOptimizersTests", dependencies: ["L2OOptimizers", "L2OCheckpoint"]),
         .testTarget(name: "L2ODecentralizedTests", dependencies: ["L2ODecentralized"]),
         .testTarget(name: "L2OMetaTests", dependencies: ["L2OMeta"]),
+        .testTarget(name: "l2oTests", dependencies: ["l2o"]),
     ]
 )

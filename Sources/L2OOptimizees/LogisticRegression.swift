@@ -80,4 +80,33 @@ public struct LogisticRegression<Scalar: TensorScalar>: Optimizee, Sendable {
         }
         return nodeTransposedProduct(A, node: s, av, scale: 1 / Scalar(samplesPerNode))
     }
+
+    /// All local gradients `∇f_i(x_i) = A_iᵀ(σ(A_i x_i) − b_i)/N` (row `i` of `X`, `[n, d]`) in one
+    /// pass over the nodes: two gemv per node into the output rows, no per-node allocation.
+    @inlinable
+    public func gradients(at X: Tensor<Scalar>) -> Tensor<Scalar> {
+        let (n, N, d) = (nodes, samplesPerNode, dimension)
+        precondition(X.shape == [n, d], "LogisticRegression.gradients: X must be \([n, d]), got \(X.shape)")
+        var G = Tensor<Scalar>.zeros([n, d])
+        var r = [Scalar](repeating: 0, count: N)
+        A.scalars.withUnsafeBufferPointer { ap in
+            X.scalars.withUnsafeBufferPointer { xp in
+                b.scalars.withUnsafeBufferPointer { bp in
+                    G.scalars.withUnsafeMutableBufferPointer { gp in
+                        r.withUnsafeMutableBufferPointer { rp in
+                            for i in 0..<n {
+                                let a = ap.baseAddress! + i * N * d
+                                Scalar.gemv(trans: false, m: N, n: d, alpha: 1, a: a, lda: d, x: xp.baseAddress! + i * d, incx: 1,
+                                            beta: 0, y: rp.baseAddress!, incy: 1)
+                                for j in 0..<N { rp[j] = sigmoidScalar(rp[j]) - bp[i * N + j] }
+                                Scalar.gemv(trans: true, m: N, n: d, alpha: 1 / Scalar(N), a: a, lda: d, x: rp.baseAddress!, incx: 1,
+                                            beta: 0, y: gp.baseAddress! + i * d, incy: 1)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return G
+    }
 }

@@ -6,16 +6,19 @@ import L2O
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Evaluate decentralized methods (handcrafted or learned) on held-out LASSO problems.",
+        abstract: "Evaluate decentralized methods (handcrafted or learned) on held-out LASSO or logistic-regression problems.",
         discussion: """
             Runs every method on every instance for --iterations iterations with no tape (constant \
             memory), logging the relative gap of the node average, the consensus error and the \
             time at log-spaced iterations. Writes report.md, trace.csv, report.json and SVG plots \
-            into --out, and prints the table.
+            into --out, and prints the table. Problems: LASSO (lasso, linear-regression, \
+            lasso-patches) or logistic regression (logistic, logistic-adult) suites and instance sets.
             """)
 
     @Option(help: "Problems: a suite JSON or an instance-set .h5 file.")
     var problems: String = "Optimizees/lasso-10-300-10-0.1.json"
+    @Option(help: "Group index of a suite (see 'l2o problems list').")
+    var group: Int = 0
     @Option(help: "Split of a suite to evaluate on (train, validation, test).")
     var split: String = "test"
     @Option(help: "Number of instances (default: all of the split, at most 10).")
@@ -35,6 +38,7 @@ struct EvaluateCommand: ParsableCommand {
     func validate() throws {
         guard iterations >= 1 else { throw ValidationError("--iterations must be ≥ 1") }
         guard count >= 1 else { throw ValidationError("--count must be ≥ 1") }
+        guard group >= 0 else { throw ValidationError("--group must be ≥ 0") }
         guard ["float", "double"].contains(scalar) else { throw ValidationError("--scalar must be float or double") }
         guard Split(rawValue: split) != nil else { throw ValidationError("--split must be train, validation or test") }
         guard MixingRule(rawValue: mixing) != nil else { throw ValidationError("unknown --mixing '\(mixing)'") }
@@ -55,13 +59,13 @@ struct EvaluateCommand: ParsableCommand {
         stepSizes.merge(try MethodSpec.parseSteps(steps)) { $1 }
         let specs = methods.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         printErr("Loading \(split) problems from \(problems) (reference optima by FISTA where not stored)…")
-        let ps: [LASSO<S>] = try ProblemSource.lasso(problems, split: Split(rawValue: split)!, count: count, optimum: true) { k, n in
+        let (problemName, instances): (String, [EvaluationInstance<S>]) = try ProblemSource.evaluation(
+            problems, split: Split(rawValue: split)!, count: count, group: group, prefix: split) { k, n in
             progressLine("  instance \(k)/\(n)")
         }
         progressLine("", final: false)
-        let topo = try makeTopology(topology, nodes: ps[0].nodes, seed: seed)
+        let topo = try makeTopology(topology, nodes: instances[0].oracles.nodeCount, seed: seed)
         let w = try MixingMatrix<S>(topology: topo, rule: MixingRule(rawValue: mixing)!)
-        let instances = try evaluationInstances(ps, names: ps.indices.map { "\(split)-\($0)" })
         let settings = EvaluationSettings(iterations: iterations)
         var traces = [EvaluationTrace]()
         let total = specs.count * instances.count * iterations
@@ -78,8 +82,7 @@ struct EvaluateCommand: ParsableCommand {
             }
         }
         progressLine("", final: false)
-        let p0 = ps[0]
-        let title = "LASSO(\(p0.nodes),\(p0.dimension),\(p0.samplesPerNode),\(p0.lambda)), \(topo.name), \(S.dtypeName)"
+        let title = "\(problemName), \(topo.name), \(S.dtypeName)"
         let report = EvaluationReport(title: title, settings: settings, traces: traces)
         let files = try report.write(to: URL(fileURLWithPath: out))
         print(report.markdownTable())

@@ -66,11 +66,20 @@ enum MethodSpec {
 
 /// Evaluation instances for LASSO problems (F in Double, F* from the reference optimum).
 func evaluationInstances<S: TensorScalar>(_ problems: [LASSO<S>], names: [String]) throws -> [EvaluationInstance<S>] {
+    try evaluationInstances(problems, names: names) { $0.cast(to: Double.self) }
+}
+
+/// Evaluation instances for logistic-regression problems (F in Double, F* from the reference optimum).
+func evaluationInstances<S: TensorScalar>(_ problems: [LogisticRegression<S>], names: [String]) throws -> [EvaluationInstance<S>] {
+    try evaluationInstances(problems, names: names) { $0.cast(to: Double.self) }
+}
+
+/// `EvaluationInstance(name:problem:reference:)` for each problem, with `reference` its Double copy.
+func evaluationInstances<P: Optimizee, D: Optimizee>(_ problems: [P], names: [String], reference: (P) -> D) throws
+    -> [EvaluationInstance<P.Scalar>] where D.Scalar == Double {
     try zip(problems, names).map { p, name in
-        guard let opt = p.referenceOptimum else { throw ValidationError("instance \(name) has no reference optimum") }
-        let pd = p.cast(to: Double.self)
-        let oracles = NodeOracles<S>(nodeCount: p.nodes, dimension: p.dimension, lambda: p.lambda) { p.gradients(at: $0) }
-        return EvaluationInstance(name: name, oracles: oracles, objective: { pd.value($0.cast(to: Double.self)) },
-                                  optimalValue: Double(opt.value))
+        do { return try EvaluationInstance(name: name, problem: p, reference: reference(p)) } catch let error as OptimizeeError {
+            throw ValidationError("\(error)")
+        }
     }
 }

@@ -9,7 +9,7 @@ struct TuneCommand: ParsableCommand {
         abstract: "Grid-search each handcrafted method's step size on training problems.",
         discussion: """
             For each method, every step size of a geometric grid runs --iterations iterations on \
-            --count training instances; the chosen step is the stable one reaching --tolerance in \
+            --count training instances (LASSO or logistic regression); the chosen step is the stable one reaching --tolerance in \
             the fewest iterations (median over instances) among those with --margin stable grid \
             points above them. Writes the choices and every candidate \
             as JSON (read by `l2o evaluate --tuned`) and prints a table.
@@ -17,6 +17,8 @@ struct TuneCommand: ParsableCommand {
 
     @Option(help: "Problems: a suite JSON or an instance-set .h5 file.")
     var problems: String = "Optimizees/lasso-10-300-10-0.1.json"
+    @Option(help: "Group index of a suite (see 'l2o problems list').")
+    var group: Int = 0
     @Option(help: "Comma-separated handcrafted methods.") var methods: String = "prox-dgd,pg-extra,prox-ed,prox-atc,dapg,odapg,admm"
     @Option(help: "Training instances per grid point.") var count: Int = 4
     @Option(help: "Iterations per run.") var iterations: Int = 3000
@@ -35,6 +37,7 @@ struct TuneCommand: ParsableCommand {
         guard low > 0, high > low else { throw ValidationError("need 0 < --low < --high") }
         guard points >= 2 else { throw ValidationError("--points must be ≥ 2") }
         guard margin >= 0 else { throw ValidationError("--margin must be ≥ 0") }
+        guard group >= 0 else { throw ValidationError("--group must be ≥ 0") }
         guard count >= 1, iterations >= 1 else { throw ValidationError("--count and --iterations must be ≥ 1") }
         guard tolerance > 0 else { throw ValidationError("--tolerance must be positive") }
         guard MixingRule(rawValue: mixing) != nil else { throw ValidationError("unknown --mixing '\(mixing)'") }
@@ -42,11 +45,11 @@ struct TuneCommand: ParsableCommand {
 
     func run() throws {
         printErr("Loading \(count) training problems from \(problems) (with reference optima)…")
-        let ps: [LASSO<Double>] = try ProblemSource.lasso(problems, split: .train, count: count, optimum: true) { k, n in progressLine("  instance \(k)/\(n)") }
+        let instances: [EvaluationInstance<Double>] = try ProblemSource.evaluation(
+            problems, split: .train, count: count, group: group, prefix: "train") { k, n in progressLine("  instance \(k)/\(n)") }.instances
         progressLine("", final: false)
-        let topo = try makeTopology(topology, nodes: ps[0].nodes, seed: seed)
+        let topo = try makeTopology(topology, nodes: instances[0].oracles.nodeCount, seed: seed)
         let w = try MixingMatrix<Double>(topology: topo, rule: MixingRule(rawValue: mixing)!)
-        let instances = try evaluationInstances(ps, names: ps.indices.map { "train-\($0)" })
         let tuner = StepSizeTuner(low: low, high: high, count: points, iterations: iterations, tolerance: tolerance, margin: margin)
         var results = [StepSizeTuner.Result]()
         var table = MarkdownTable(header: ["method", "tuned γ", "median iterations to \(formatNumber(tolerance))", "stable range"])

@@ -1,0 +1,144 @@
+import ArgumentParser
+import Foundation
+import XCTest
+import L2O
+@testable import l2o
+
+/// `ProblemSource` on logistic suites and instance sets, and `l2o tune` / `l2o evaluate` end to end
+/// on a tiny logistic suite written to a temporary folder.
+final class LogisticProblemSourceTests: XCTestCase {
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("l2o-logistic-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// Writes a suite file and returns its path.
+    func writeSuite(_ name: String, _ json: String) throws -> String {
+        let url = folder.appendingPathComponent("\(name).json")
+        try Data(json.utf8).write(to: url)
+        return url.path
+    }
+
+    /// Logistic(4, d, 20, 0.02) for d = 6 (group 0) and 8 (group 1): 2 train, 2 test instances each.
+    func tinySuite() throws -> String {
+        try writeSuite("tiny-logistic", """
+            {"name": "tiny-logistic", "seed": 77, "groups": [{"family": "logistic", "nodes": 4, "dimension": [6, 8],
+             "samplesPerNode": 20, "lambda": 0.02, "splits": {"train": 2, "test": 2}}]}
+            """)
+    }
+
+    func testLoadsALogisticSuiteGroupWithReferenceOptima() throws {
+        let path = try tinySuite()
+        let ps: [LogisticRegression<Double>] = try ProblemSource.logistic(path, split: .test, count: nil, optimum: true, group: 1)
+        XCTAssertEqual(ps.count, 2)
+        let g = try ProblemSuite(json: Data(contentsOf: URL(fileURLWithPath: path)), source: path).groups[1]
+        for (k, p) in ps.enumerated() {
+            XCTAssertEqual([p.nodes, p.samplesPerNode, p.dimension], [4, 20, 8])
+            // The same instance and optimum as `l2o problems generate` computes from the suite.
+            let expected = try g.logisticFamily(Double.self).instance(.test, index: k).withReferenceOptimum(FISTA(tolerance: 1e-12))
+            XCTAssertEqual(p.A, expected.A)
+            XCTAssertEqual(p.b, expected.b)
+            let opt = try XCTUnwrap(p.referenceOptimum)
+            XCTAssertEqual(opt.value, try XCTUnwrap(expected.referenceOptimum).value)
+            XCTAssertLessThan(opt.kktResidual, 1e-12)
+            XCTAssertGreaterThan(opt.x.normInf(), 0, "a non-zero optimum")
+        }
+        let loaded: (name: String, instances: [EvaluationInstance<Float>]) = try ProblemSource.evaluation(
+            path, split: .test, count: 1, group: 1, prefix: "test")
+        XCTAssertEqual(loaded.name, "Logistic(4,8,20,0.02)")
+        XCTAssertEqual(loaded.instances.map(\.name), ["test-0"])
+        let inst = loaded.instances[0]
+        XCTAssertEqual(inst.optimalValue, ps[0].referenceOptimum!.value)
+        XCTAssertEqual(inst.oracles.l1Weight, 0.02)
+        XCTAssertEqual(inst.objective(ps[0].referenceOptimum!.x.cast()), inst.optimalValue, accuracy: 1e-6)
+        // LASSO-only commands still refuse it, naming the family.
+        XCTAssertThrowsError(try ProblemSource.lasso(path, split: .test, count: 1, optimum: false, as: Double.self)) { error in
+            XCTAssertTrue("\(error)".contains("is logistic; this command needs LASSO problems"), "\(error)")
+        }
+        XCTAssertThrowsError(try ProblemSource.evaluation(path, split: .test, count: 1, group: 2, prefix: "t", as: Double.self)) { error in
+            XCTAssertTrue("\(error)".contains("--group 2 does not exist"), "\(error)")
+        }
+    }
+
+    func testLoadsALogisticInstanceSetWrittenByProblemsGenerate() throws {
+        let suite = try tinySuite()
+        let h5 = folder.appendingPathComponent("tiny-test.h5").path
+        try ProblemsCommand.Generate.parse([suite, "--group", "0", "--split", "test", "--out", h5]).run()
+        let fromFile: (name: String, instances: [EvaluationInstance<Double>]) = try ProblemSource.evaluation(
+            h5, split: .test, count: nil, prefix: "test")
+        let fromSuite: (name: String, instances: [EvaluationInstance<Double>]) = try ProblemSource.evaluation(
+            suite, split: .test, count: nil, group: 0, prefix: "test")
+        XCTAssertEqual(fromFile.name, "Logistic(4,6,20,0.02)")
+        XCTAssertEqual(fromFile.name, fromSuite.name)
+        XCTAssertEqual(fromFile.instances.count, 2)
+        let X = Tensor<Double>.normal([4, 6], seed: 9)
+        for (a, b) in zip(fromFile.instances, fromSuite.instances) {
+            XCTAssertEqual(a.optimalValue, b.optimalValue, "F* read from the file is the suite's")
+            XCTAssertEqual(a.oracles.gradients(X), b.oracles.gradients(X))
+            XCTAssertEqual(a.objective(X.rows(0..<1).reshaped([6])), b.objective(X.rows(0..<1).reshaped([6])))
+        }
+    }
+
+    func testUnsupportedFamiliesAndMissingDataGiveClearErrors() throws {
+        let heat = try writeSuite("heat", """
+            {"name": "tiny-heat", "seed": 1, "groups": [{"family": "heat", "graph": {"type": "lattice2d", "rows": 3, "cols": 3},
+             "lambda": 1, "hotTemperature": 1, "coldTemperature": 0, "splits": {"train": 1}}]}
+            """)
+        XCTAssertThrowsError(try ProblemSource.evaluation(heat, split: .train, count: 1, prefix: "t", as: Double.self)) { error in
+            XCTAssertTrue("\(error)".contains("graph energy heat"), "\(error)")
+        }
+        let adult = try writeSuite("adult", """
+            {"name": "tiny-adult", "seed": 1, "groups": [{"family": "logistic-adult", "nodes": 2, "samplesPerNode": 5,
+             "lambda": 0.01, "splits": {"test": 1}}]}
+            """)
+        let empty = folder.appendingPathComponent("no-data").path
+        let previous = ProcessInfo.processInfo.environment[DataDirectory.environmentVariable]
+        setenv(DataDirectory.environmentVariable, empty, 1)
+        defer {
+            if let previous { setenv(DataDirectory.environmentVariable, previous, 1) } else { unsetenv(DataDirectory.environmentVariable) }
+        }
+        XCTAssertThrowsError(try ProblemSource.evaluation(adult, split: .test, count: 1, prefix: "t", as: Double.self)) { error in
+            XCTAssertTrue(error is ValidationError, "\(type(of: error))")
+            XCTAssertTrue("\(error)".contains("not found; run `make deps`"), "\(error)")
+        }
+    }
+
+    func testTuneThenEvaluateOnALogisticSuite() throws {
+        let suite = try tinySuite()
+        let tuned = folder.appendingPathComponent("tuned.json").path
+        try TuneCommand.parse([
+            "--problems", suite, "--methods", "prox-ed,odapg", "--count", "2", "--iterations", "800", "--tolerance", "1e-5",
+            "--low", "0.1", "--high", "1.6", "--points", "5", "--out", tuned,
+        ]).run()
+        let steps = try JSONDecoder().decode(TunedSteps.self, from: Data(contentsOf: URL(fileURLWithPath: tuned)))
+        XCTAssertEqual(Set(steps.steps.keys), ["prox-ed", "odapg"])
+        for r in steps.results {
+            XCTAssertEqual(r.candidates.count, 5)
+            XCTAssertTrue(try XCTUnwrap(r.candidates.first { $0.stepSize == r.best }).stable, r.method)
+        }
+        let out = folder.appendingPathComponent("eval")
+        try EvaluateCommand.parse([
+            "--problems", suite, "--count", "2", "--iterations", "1000", "--methods", "prox-ed,odapg,pg-extra",
+            "--tuned", tuned, "--step", "pg-extra=0.5", "--out", out.path,
+        ]).run()
+        let report = try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: out.appendingPathComponent("report.json")))
+        XCTAssertEqual(report.title, "Logistic(4,6,20,0.02), ring, float64")
+        XCTAssertEqual(report.traces.map(\.method), ["prox-ed", "prox-ed", "odapg", "odapg", "pg-extra", "pg-extra"])
+        XCTAssertEqual(report.traces.map(\.instance), ["test-0", "test-1", "test-0", "test-1", "test-0", "test-1"])
+        XCTAssertEqual(report.traces[0].stepSize, steps.steps["prox-ed"]!, accuracy: 1e-15)
+        for t in report.traces {
+            XCTAssertFalse(t.diverged, t.method)
+            let k = try XCTUnwrap(report.settings.tolerances.firstIndex(of: 1e-5))
+            XCTAssertNotNil(t.hitIterations[k], "\(t.method) on \(t.instance) reaches 1e-5")
+        }
+        for file in ["report.md", "trace.csv", "gap-vs-iteration.svg"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), file)
+        }
+    }
+}
