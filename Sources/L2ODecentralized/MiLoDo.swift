@@ -165,12 +165,37 @@ public final class MiLoDoModel<Scalar: TensorScalar>: Module {
         public var x: [Variable<Scalar>]  // [B, d] per node
         public var y: [Variable<Scalar>]
         public var lstm: [[(h: Variable<Scalar>, c: Variable<Scalar>)]]  // node → [M, S, U], each [B·d, H]
+        /// Per problem of the batch (`[B, 1]`), the factor `s` the step is normalized by
+        /// (`p_i ← s p_i`, `p_ij,1 ← p_ij,1 / s`; see `stepScaleReference`); nil = 1.
+        public var scale: Tensor<Scalar>?
+
+        public init(x: [Variable<Scalar>], y: [Variable<Scalar>], lstm: [[(h: Variable<Scalar>, c: Variable<Scalar>)]], scale: Tensor<Scalar>? = nil) {
+            self.x = x
+            self.y = y
+            self.lstm = lstm
+            self.scale = scale
+        }
 
         /// The same state cut from the graph (between truncation windows).
         public func detached() -> State {
             State(x: x.map { $0.detached() }, y: y.map { $0.detached() },
-                  lstm: lstm.map { $0.map { ($0.h.detached(), $0.c.detached()) } })
+                  lstm: lstm.map { $0.map { ($0.h.detached(), $0.c.detached()) } }, scale: scale)
         }
+    }
+
+    /// Step normalization by local smoothness (0 = off, the paper's rule). When set to `L_ref`,
+    /// a problem whose largest local curvature is `L = max_i L_i` runs with `s = L_ref / L`:
+    /// `p_i ← s p_i` and `p_ij,1 ← p_ij,1 / s`, so at the special initialization the rule is
+    /// Exact Diffusion at `γ₀ L_ref / L` instead of `γ₀`. Meta-training sets `L_ref` to the
+    /// training problems' median `L`, so training is nearly unchanged, while a problem of another
+    /// smoothness (other data, another loss) gets a step in the same proportion to its own `1/L`.
+    /// (A departure from the paper.) `L` comes from `LocalCurvature.estimate`, which only calls
+    /// the local gradients.
+    public var stepScaleReference = 0.0
+
+    /// `[B, 1]` scales `L_ref / L_b` for the largest local curvatures `L_b` of a batch.
+    public func stepScales(curvatures: [Double]) -> Tensor<Scalar> {
+        Tensor(curvatures.map { Scalar(stepScaleReference / $0) }).reshaped([curvatures.count, 1])
     }
 
     /// x⁰ = y⁰ = 0 and LSTM states drawn N(0, 1) from `rng`, for a batch of `batch` problems of dimension `d`.
@@ -237,7 +262,8 @@ public final class MiLoDoModel<Scalar: TensorScalar>: Module {
             if stepFeatures == .residual { columns.append(col(abs(residual) * (lambda > 0 ? 1 / lambda : 1))) }
             let feat = Variable.concat(columns, axis: 1)
             let (o, sM) = try nodes[i].m(feat, state: st.lstm[i][0], context: context)
-            let pp = coefficient(o, centre: centres.isEmpty ? nil : centres[i].m, alpha: stepAlpha).reshaped(shape)
+            var pp = coefficient(o, centre: centres.isEmpty ? nil : centres[i].m, alpha: stepAlpha).reshaped(shape)
+            if let scale = st.scale { pp = pp * scale }
             let zi = softThreshold(st.x[i] - pp * residual, pp * lambda)
             lock.lock(); z[i] = zi; newStates[i] = [sM]; if observe != nil { pSeen[i] = pp.value }; lock.unlock()
         }
@@ -262,18 +288,19 @@ public final class MiLoDoModel<Scalar: TensorScalar>: Module {
             var p1Seen = [Tensor<Scalar>](), p2Seen = [Tensor<Scalar>]()
             for (k, j) in topology.neighbors[i].enumerated() {
                 let back = topology.neighbors[j].firstIndex(of: i)!
-                let p1 = (sOuts[i].columns(k..<(k + 1)) + sOuts[j].columns(back..<(back + 1))) * 0.5
+                var p1 = ((sOuts[i].columns(k..<(k + 1)) + sOuts[j].columns(back..<(back + 1))) * 0.5).reshaped(shape)
+                if let scale = st.scale { p1 = p1 / scale }
                 let p2 = uOuts[i].columns(k..<(k + 1))
-                ySum = ySum + p1.reshaped(shape) * deltas[i][k]
+                ySum = ySum + p1 * deltas[i][k]
                 xNew = xNew - p2.reshaped(shape) * deltas[i][k]
-                if observe != nil { p1Seen.append(p1.value.reshaped(shape)); p2Seen.append(p2.value.reshaped(shape)) }
+                if observe != nil { p1Seen.append(p1.value); p2Seen.append(p2.value.reshaped(shape)) }
             }
             x.append(xNew)
             y.append(ySum)
             if observe != nil { seen.p1.append(p1Seen); seen.p2.append(p2Seen) }
         }
         observe?(seen)
-        return State(x: x, y: y, lstm: lstm)
+        return State(x: x, y: y, lstm: lstm, scale: st.scale)
     }
 }
 
@@ -282,4 +309,38 @@ public final class MiLoDoModel<Scalar: TensorScalar>: Module {
 public enum MiLoDoOutputs: Equatable, Sendable {
     case paper
     case bounded(alpha: Double)
+}
+
+/// The largest local curvature of node-sharded problems, from local gradients only.
+public enum LocalCurvature {
+    /// For every problem `b` of a batch, `L_b = max_i L_i` where `L_i` is the top eigenvalue of
+    /// `∇²f_i` near 0, by power iteration on gradient differences:
+    /// `u ← (∇f_i(h v̂) − ∇f_i(0))/h`, `L_i ← ‖u‖`, `v̂ ← u/‖u‖` (exact for least squares, where
+    /// `∇²f_i = A_iᵀA_i/N`; for logistic regression the curvature is largest at 0).
+    /// `gradients` maps per-node iterates `[B, d]` to per-node gradients `[B, d]`.
+    public static func estimate<S: TensorScalar>(nodes n: Int, batch B: Int, dimension d: Int, iterations: Int = 50, seed: UInt64 = 0,
+                                                 step h: Double = 1e-3, gradients: ([Tensor<S>]) -> [Tensor<S>]) -> [Double] {
+        var rng = RandomState(seed: seed)
+        let base = gradients(Array(repeating: .zeros([B, d]), count: n))
+        var v = (0..<n).map { _ in Tensor<S>.normal([B, d], rng: &rng) }
+        var norms = [[Double]](repeating: [Double](repeating: 0, count: B), count: n)
+        func normalize(_ t: Tensor<S>, _ i: Int, divide: Double) -> Tensor<S> {
+            var out = t.scalars
+            for b in 0..<B {
+                var sq = 0.0
+                for k in 0..<d { let e = Double(out[b * d + k]); sq += e * e }
+                let nb = sq.squareRoot()
+                norms[i][b] = nb / divide
+                let inv = nb > 0 ? 1 / nb : 0
+                for k in 0..<d { out[b * d + k] = S(Double(out[b * d + k]) * inv) }
+            }
+            return Tensor(shape: [B, d], scalars: out)
+        }
+        for i in 0..<n { v[i] = normalize(v[i], i, divide: 1) }
+        for _ in 0..<iterations {
+            let g = gradients(v.map { $0 * S(h) })
+            for i in 0..<n { v[i] = normalize(g[i] - base[i], i, divide: h) }
+        }
+        return (0..<B).map { b in (0..<n).map { norms[$0][b] }.max() ?? 0 }
+    }
 }

@@ -26,7 +26,20 @@ public struct MiLoDoOptimizer<Scalar: TensorScalar>: DecentralizedMethod {
     public func makeState(_ p: NodeOracles<Scalar>, mixing: MixingMatrix<Scalar>) -> State {
         precondition(mixing.topology == model.topology, "MiLoDoOptimizer: the model was built for \(model.topology), not \(mixing.topology)")
         var rng = RandomState(seed: seed)
-        return State(rule: model.initialState(batch: 1, dimension: p.dimension, tape: nil, rng: &rng))
+        var rule = model.initialState(batch: 1, dimension: p.dimension, tape: nil, rng: &rng)
+        rule.scale = stepScale(p)
+        return State(rule: rule)
+    }
+
+    /// The problem's step scale `L_ref / max_i L_i` when the model normalizes its step (nil otherwise).
+    func stepScale(_ p: NodeOracles<Scalar>) -> Tensor<Scalar>? {
+        guard model.stepScaleReference > 0 else { return nil }
+        let n = p.nodeCount, d = p.dimension
+        let L = LocalCurvature.estimate(nodes: n, batch: 1, dimension: d, seed: seed) { xs in
+            let g = p.gradients(Tensor.concat(xs, axis: 0))
+            return (0..<n).map { g.rows($0..<($0 + 1)) }
+        }
+        return model.stepScales(curvatures: L)
     }
 
     @_specialize(where Scalar == Float)
@@ -88,6 +101,6 @@ public struct MiLoDoOptimizer<Scalar: TensorScalar>: DecentralizedMethod {
             lstm.append(per)
         }
         let rows = { (m: Tensor<Scalar>) in (0..<n).map { Variable(constant: m.rows($0..<($0 + 1))) } }
-        return State(rule: .init(x: rows(x), y: rows(y), lstm: lstm), iteration: iteration)
+        return State(rule: .init(x: rows(x), y: rows(y), lstm: lstm, scale: stepScale(p)), iteration: iteration)
     }
 }

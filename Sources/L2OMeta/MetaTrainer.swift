@@ -29,10 +29,12 @@ public struct MetaTrainingSettings: Codable, Sendable, Equatable {
     public var stepAlpha = 0.0
     /// Inputs of the step network `φ_M` (`MiLoDoStepFeatures`): `paper` or `residual`.
     public var stepFeatures = MiLoDoStepFeatures.paper
+    /// `L_ref` of the step normalization (`MiLoDoModel.stepScaleReference`; 0 = off).
+    public var stepScaleReference = 0.0
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case batchSize, weightDecay, clipNorm, gamma0, hiddenSize, seed, consensusWeight, boundedAlpha, stepAlpha, stepFeatures
+        case batchSize, weightDecay, clipNorm, gamma0, hiddenSize, seed, consensusWeight, boundedAlpha, stepAlpha, stepFeatures, stepScaleReference
     }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -46,6 +48,7 @@ public struct MetaTrainingSettings: Codable, Sendable, Equatable {
         boundedAlpha = try c.decodeIfPresent(Double.self, forKey: .boundedAlpha) ?? 0
         stepAlpha = try c.decodeIfPresent(Double.self, forKey: .stepAlpha) ?? 0
         stepFeatures = try c.decodeIfPresent(MiLoDoStepFeatures.self, forKey: .stepFeatures) ?? .paper
+        stepScaleReference = try c.decodeIfPresent(Double.self, forKey: .stepScaleReference) ?? 0
     }
 }
 
@@ -162,6 +165,7 @@ public final class MetaTrainer<Scalar: TensorScalar> {
         let context = ForwardContext<Scalar>(tape: tape)
         var rng = RandomState(seed: seed)
         var state = model.initialState(batch: data.batch, dimension: data.dimension, tape: tape, rng: &rng)
+        if model.stepScaleReference > 0 { state.scale = model.stepScales(curvatures: curvatures(indices)) }
         if let k0 = Self.warmStartIterations(s.warmStart, seed: seed), let w = s.warmStart {
             let run = data.exactDiffusionRun(x: state.x.map(\.value), y: state.y.map(\.value), iterations: k0,
                                              gamma: Scalar(settings.gamma0), mixing: mixing)
@@ -210,6 +214,24 @@ public final class MetaTrainer<Scalar: TensorScalar> {
         model.zeroGrad()
         let finite = windowLosses.filter(\.isFinite)
         return (finite.isEmpty ? .nan : finite.reduce(0, +) / Double(finite.count), perIteration, skipped)
+    }
+
+    /// Largest local curvature of each training instance (computed once, on first use).
+    var curvatureCache = [Int: Double]()
+    func curvatures(_ indices: [Int]) -> [Double] {
+        let missing = indices.filter { curvatureCache[$0] == nil }
+        if !missing.isEmpty {
+            for (k, L) in zip(missing, Self.largestLocalCurvatures(missing.map { training[$0] })) { curvatureCache[k] = L }
+        }
+        return indices.map { curvatureCache[$0]! }
+    }
+
+    /// `max_i L_i` of every instance (`LocalCurvature.estimate` on the batched local gradients).
+    public static func largestLocalCurvatures(_ instances: [LASSO<Scalar>]) -> [Double] {
+        guard let data = try? LassoMetaBatch(instances) else { return [] }
+        return LocalCurvature.estimate(nodes: data.nodes, batch: data.batch, dimension: data.dimension) { xs in
+            data.gradients(xs.map { Variable(constant: $0) }).map(\.value)
+        }
     }
 
     /// The floor added inside the log-gap loss (about Float's resolution of a relative gap).

@@ -43,6 +43,10 @@ public struct MiLoDoConfig: Codable, Sendable, Equatable {
         guard model.stepFeatures == settings.stepFeatures else {
             throw MetaTrainingError.invalid("the model's step features '\(model.stepFeatures.rawValue)' differ from the configuration's '\(settings.stepFeatures.rawValue)'")
         }
+        guard settings.stepScaleReference >= 0, settings.stepScaleReference.isFinite else {
+            throw MetaTrainingError.invalid("the step-normalization reference must be ≥ 0, got \(settings.stepScaleReference)")
+        }
+        model.stepScaleReference = settings.stepScaleReference
         if a > 0 { model.useBoundedOutputs(alpha: S(a), stepAlpha: aM > 0 ? S(aM) : nil, gamma0: S(gamma0), mixing: mixing) }
     }
 

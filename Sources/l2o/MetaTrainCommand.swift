@@ -38,6 +38,8 @@ struct MetaTrainCommand: ParsableCommand {
     var stepAlpha: Double = 0
     @Option(help: "Inputs of the step network: 'paper' ([g, y]) or 'residual' ([g, y, |g+y|/λ], lets settled support coordinates take larger steps).")
     var stepFeatures: String = "paper"
+    @Flag(help: "Normalize the step by each problem's largest local curvature L (estimated from local gradients): the rule runs at L_ref/L times its learned step, L_ref = the training problems' median L, so it transfers to data of another smoothness.")
+    var normalizeStep = false
     @Option(help: "Minutes between periodic resume checkpoints.") var checkpointMinutes: Double = 10
 
     func validate() throws {
@@ -86,6 +88,15 @@ struct MetaTrainCommand: ParsableCommand {
         settings.boundedAlpha = boundedAlpha
         settings.stepAlpha = stepAlpha
         settings.stepFeatures = MiLoDoStepFeatures(rawValue: stepFeatures)!
+        if normalizeStep {
+            var L = [Double]()
+            for lo in stride(from: 0, to: training.count, by: 64) {
+                L += MetaTrainer<Float>.largestLocalCurvatures(Array(training[lo..<min(lo + 64, training.count)]))
+            }
+            L.sort()
+            settings.stepScaleReference = L[L.count / 2]
+            printErr(String(format: "Step normalization: median largest local curvature L_ref = %.4g (range %.4g–%.4g)", settings.stepScaleReference, L.first!, L.last!))
+        }
         var rng = RandomState(seed: seed)
         let model = try MiLoDoModel<Float>(topology: topo, hiddenSize: settings.hiddenSize, stepFeatures: settings.stepFeatures, rng: &rng)
         let p0 = training[0]

@@ -182,6 +182,63 @@ final class MiLoDoTests: XCTestCase {
         XCTAssertLessThanOrEqual(p1.hi, wij / (2 * gamma) * (1 + alpha) + 1e-12)
     }
 
+    func testLocalCurvatureIsTheTopEigenvalueOfEachNodesHessian() {
+        let p = problem
+        let L = LocalCurvature.estimate(nodes: p.n, batch: 1, dimension: p.d, iterations: 300) { (xs: [Tensor<Double>]) in
+            let g = p.oracles.gradients(Tensor.concat(xs, axis: 0))
+            return (0..<p.n).map { g.rows($0..<($0 + 1)) }
+        }
+        // Reference: plain power iteration on A_iᵀA_i/N for every node, the largest of them.
+        var expected = 0.0
+        for i in 0..<p.n {
+            let (a, _) = nodeData(i)
+            let A = a.scalars, N = p.N, d = p.d
+            var v = [Double](repeating: 1, count: d), lambda = 0.0
+            for _ in 0..<2000 {
+                var av = [Double](repeating: 0, count: N)
+                for r in 0..<N { for k in 0..<d { av[r] += A[r * d + k] * v[k] } }
+                var w = [Double](repeating: 0, count: d)
+                for r in 0..<N { for k in 0..<d { w[k] += A[r * d + k] * av[r] / Double(N) } }
+                lambda = w.map { $0 * $0 }.reduce(0, +).squareRoot()
+                v = w.map { $0 / lambda }
+            }
+            expected = max(expected, lambda)
+        }
+        XCTAssertEqual(L.count, 1)
+        XCTAssertEqual(L[0], expected, accuracy: 1e-6 * expected)
+    }
+
+    /// With step normalization, the rule at its special initialization runs the same iterates on
+    /// `(cA, cb, c²λ)` as on `(A, b, λ)` (the same problem in other units); without it, it does not.
+    func testStepNormalizationMakesTheRuleInvariantToTheProblemsScale() throws {
+        let w = try MixingMatrix<Double>(topology: try .ring(4), rule: .uniform)
+        let c = 2.5
+        let base = problem, lambda = problem.lambda
+        let a = base.a, b = base.b, N = base.N
+        let original = base.oracles
+        let scaled = NodeOracles<Double>(nodeCount: base.n, dimension: base.d, lambda: c * c * lambda,
+                                         gradients: { LeastSquares.gradient(a: a * c, x: $0, b: b * c, scale: 1 / Double(N)) })
+        for normalized in [true, false] {
+            let model = try exactModel(w, gamma0: 0.1)
+            model.stepScaleReference = normalized ? 7 : 0
+            let opt = MiLoDoOptimizer(model: model)
+            var s1 = opt.makeState(original, mixing: w), s2 = opt.makeState(scaled, mixing: w)
+            if normalized {
+                let s1v = try XCTUnwrap(s1.rule.scale).scalar, s2v = try XCTUnwrap(s2.rule.scale).scalar
+                XCTAssertEqual(s1v / s2v, c * c, accuracy: 1e-9)
+            } else {
+                XCTAssertNil(s1.rule.scale)
+            }
+            var worst = 0.0
+            for _ in 0..<30 {
+                opt.step(&s1, original, mixing: w)
+                opt.step(&s2, scaled, mixing: w)
+                worst = max(worst, opt.iterate(s1).maxAbsDifference(opt.iterate(s2)))
+            }
+            if normalized { XCTAssertLessThan(worst, 1e-10) } else { XCTAssertGreaterThan(worst, 1e-3) }
+        }
+    }
+
     func testBoundedOutputsStartAtExactDiffusionAndStayWithinTheirBounds() throws {
         let w = try MixingMatrix<Double>(topology: try .star(4), rule: .metropolisHastings)
         let gamma = 0.05, alpha = 0.4

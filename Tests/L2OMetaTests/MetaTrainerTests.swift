@@ -109,6 +109,7 @@ final class MetaTrainerTests: XCTestCase {
         settings.boundedAlpha = 0.5
         settings.stepAlpha = 0.9
         settings.stepFeatures = .residual
+        settings.stepScaleReference = 12.5
         settings.gamma0 = 0.05
         var rng = RandomState(seed: 4)
         let model = try MiLoDoModel<Float>(topology: topo, hiddenSize: 4, stepFeatures: .residual, rng: &rng)
@@ -121,6 +122,7 @@ final class MetaTrainerTests: XCTestCase {
         let loaded = try MiLoDoCheckpoint.load(from: file, as: Float.self)
         XCTAssertEqual(loaded.model.stepFeatures, .residual)
         XCTAssertEqual(loaded.model.stepAlpha, 0.9, accuracy: 1e-6)
+        XCTAssertEqual(loaded.model.stepScaleReference, 12.5)
         XCTAssertEqual(loaded.config.settings, settings)
         // Both models run the same rule.
         let p = try LASSO<Float>(A: .normal([3, 4, 6], seed: 1), b: .normal([3, 4], seed: 2), lambda: 0.1)
@@ -137,6 +139,7 @@ final class MetaTrainerTests: XCTestCase {
         let old = try JSONDecoder().decode(MetaTrainingSettings.self, from: Data(json.utf8))
         XCTAssertEqual(old.stepFeatures, .paper)
         XCTAssertEqual(old.stepAlpha, 0)
+        XCTAssertEqual(old.stepScaleReference, 0)
     }
 
     func testExactDiffusionWarmStartIsTheRuleAtItsSpecialInitialization() throws {
@@ -208,6 +211,30 @@ final class MetaTrainerTests: XCTestCase {
         // Without reference optima the loss cannot be formed: a clear error.
         let bare = try MetaTrainer(model: model, mixing: w, training: family.instances(.train, count: 1), curriculum: curriculum, settings: settings)
         XCTAssertThrowsError(try bare.trainBatch(stage: stage, indices: [0], seed: 11)) { XCTAssertTrue("\($0)".contains("F*"), "\($0)") }
+    }
+
+    func testTrainingNormalizesEachProblemsStepByItsCurvature() throws {
+        let family = try LASSOFamily<Float>(nodes: 3, dimension: 6, samplesPerNode: 4, lambda: 0.1, seed: 9)
+        let training = family.instances(.train, count: 2)
+        let L = MetaTrainer<Float>.largestLocalCurvatures(training)
+        XCTAssertEqual(L.count, 2)
+        XCTAssertTrue(L.allSatisfy { $0 > 0 })
+        let stage = CurriculumStage(metaLearningRate: 1e-3, truncation: 2, horizon: 4, epochs: 1)
+        func firstWindow(reference: Double) throws -> [Double] {
+            let topo = try Topology.ring(3)
+            let w = try MixingMatrix<Float>(topology: topo, rule: .uniform)
+            var settings = MetaTrainingSettings()
+            settings.batchSize = 1
+            var rng = RandomState(seed: 4)
+            let model = try MiLoDoModel<Float>(topology: topo, hiddenSize: 4, rng: &rng)
+            model.specialInitialize(gamma0: 0.05, mixing: w, rng: &rng)
+            model.stepScaleReference = reference
+            let t = try MetaTrainer(model: model, mixing: w, training: training, curriculum: Curriculum(name: "s", stages: [stage]), settings: settings)
+            return try t.trainBatch(stage: stage, indices: [1], seed: 3).perIteration
+        }
+        let plain = try firstWindow(reference: 0)
+        XCTAssertEqual(try firstWindow(reference: L[1]), plain)  // scale L_ref/L = 1: the same run
+        XCTAssertNotEqual(try firstWindow(reference: 2 * L[1]), plain)  // twice the step
     }
 
     func testConsensusTermRaisesTheLossOnlyWhenNodesDisagree() throws {
