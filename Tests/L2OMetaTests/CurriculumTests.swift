@@ -31,8 +31,13 @@ final class CurriculumTests: XCTestCase {
 
     func testWarmStartsAndTheLossAreReadFromJSONAndOptional() throws {
         let c = try Curriculum.load(from: root.appendingPathComponent("Optimizees/curricula/support.json"))
-        XCTAssertEqual(c.stages.map(\.warmStart), [WarmStart(minIterations: 100, maxIterations: 5000, probability: 0.5, burnIn: 10),
+        XCTAssertEqual(c.stages.map(\.warmStart), [WarmStart(minIterations: 100, maxIterations: 5000, probability: 0.6, burnIn: 10),
                                                    WarmStart(minIterations: 100, maxIterations: 5000, probability: 0.5, burnIn: 10)])
+        XCTAssertEqual(c.stages.map(\.metaLearningRate), [2e-3, 5e-4])
+        let demo = try Curriculum.load(from: root.appendingPathComponent("Optimizees/curricula/demo-support.json"))
+        XCTAssertEqual(demo.stages.count, 1)
+        XCTAssertEqual(demo.stages[0].loss, .logGap)
+        XCTAssertNotNil(demo.stages[0].warmStart)
         XCTAssertEqual(c.stages.map(\.loss), [.logGap, .logGap])
         XCTAssertTrue(c.needsReferenceOptima)
         // Files without the keys (the paper's) start every batch at zero with the objective loss.
