@@ -35,7 +35,7 @@ final class CurriculumTests: XCTestCase {
                                                    WarmStart(minIterations: 100, maxIterations: 5000, probability: 0.5, burnIn: 10)])
         XCTAssertEqual(c.stages.map(\.metaLearningRate), [2e-3, 5e-4])
         let demo = try Curriculum.load(from: root.appendingPathComponent("Optimizees/curricula/demo-support.json"))
-        XCTAssertEqual(demo.stages.count, 1)
+        XCTAssertEqual(demo.stages.count, 2)
         XCTAssertEqual(demo.stages[0].loss, .logGap)
         XCTAssertNotNil(demo.stages[0].warmStart)
         XCTAssertEqual(c.stages.map(\.loss), [.logGap, .logGap])
