@@ -26,6 +26,20 @@ final class MiLoDoTests: XCTestCase {
         return m
     }
 
+    /// Asserts that `model` runs Exact Diffusion's iterates at step `gamma` (to 1e-12) on the
+    /// smooth part of the problem (λ = 0) for `iterations` iterations.
+    func assertRunsExactDiffusion(_ model: MiLoDoModel<Double>, gamma: Double, mixing w: MixingMatrix<Double>, iterations: Int,
+                                  file: StaticString = #filePath, line: UInt = #line) {
+        let smooth = NodeOracles<Double>(nodeCount: problem.n, dimension: problem.d, lambda: 0, gradients: problem.oracles.gradients)
+        let milodo = MiLoDoOptimizer(model: model), ed = ProxED<Double>(stepSize: gamma)
+        var s1 = milodo.makeState(smooth, mixing: w), s2 = ed.makeState(smooth, mixing: w)
+        for k in 0..<iterations {
+            milodo.step(&s1, smooth, mixing: w)
+            ed.step(&s2, smooth, mixing: w)
+            XCTAssertLessThan(milodo.iterate(s1).maxAbsDifference(ed.iterate(s2)), 1e-12, "iterate \(k + 1)", file: file, line: line)
+        }
+    }
+
     func testHVPGradientOpPassesGradientCheck() {
         let (a, b) = nodeData(1)
         let r = gradientCheck([Tensor.normal([2, problem.d], seed: 4)]) { v in lassoGradientOp(v[0], a: a, b: b) }
@@ -45,15 +59,7 @@ final class MiLoDoTests: XCTestCase {
     func testZeroOutputWeightsAndNoRegularizerReproduceExactDiffusion() throws {
         let w = try MixingMatrix<Double>(topology: try .star(4), rule: .metropolisHastings)
         let gamma = 0.05
-        let milodo = MiLoDoOptimizer(model: try exactModel(w, gamma0: gamma))
-        let smooth = NodeOracles<Double>(nodeCount: problem.n, dimension: problem.d, lambda: 0, gradients: problem.oracles.gradients)
-        let ed = ProxED<Double>(stepSize: gamma)
-        var s1 = milodo.makeState(smooth, mixing: w), s2 = ed.makeState(smooth, mixing: w)
-        for k in 0..<30 {
-            milodo.step(&s1, smooth, mixing: w)
-            ed.step(&s2, smooth, mixing: w)
-            XCTAssertLessThan(milodo.iterate(s1).maxAbsDifference(ed.iterate(s2)), 1e-12, "iterate \(k + 1)")
-        }
+        assertRunsExactDiffusion(try exactModel(w, gamma0: gamma), gamma: gamma, mixing: w, iterations: 30)
     }
 
     func testWithL1TheFixedPointIsTheLassoOptimum() throws {
@@ -154,14 +160,7 @@ final class MiLoDoTests: XCTestCase {
         exact.useBoundedOutputs(alpha: alpha, stepAlpha: stepAlpha, gamma0: gamma, mixing: w)
         exact.specialInitialize(gamma0: gamma, mixing: w, outputStd: 0, rng: &rng)
         XCTAssertEqual(exact.stepAlpha, stepAlpha)
-        let smooth = NodeOracles<Double>(nodeCount: problem.n, dimension: problem.d, lambda: 0, gradients: problem.oracles.gradients)
-        let milodo = MiLoDoOptimizer(model: exact), ed = ProxED<Double>(stepSize: gamma)
-        var s1 = milodo.makeState(smooth, mixing: w), s2 = ed.makeState(smooth, mixing: w)
-        for k in 0..<20 {
-            milodo.step(&s1, smooth, mixing: w)
-            ed.step(&s2, smooth, mixing: w)
-            XCTAssertLessThan(milodo.iterate(s1).maxAbsDifference(ed.iterate(s2)), 1e-12, "iterate \(k + 1)")
-        }
+        assertRunsExactDiffusion(exact, gamma: gamma, mixing: w, iterations: 20)
         let wild = try MiLoDoModel<Double>(topology: w.topology, stepFeatures: .residual, rng: &rng)
         wild.useBoundedOutputs(alpha: alpha, stepAlpha: stepAlpha, gamma0: gamma, mixing: w)
         for node in wild.nodes { for net in [node.m, node.s, node.u] { net.output.weight.value = .normal(net.output.weight.shape, std: 5, rng: &rng) } }
@@ -248,14 +247,7 @@ final class MiLoDoTests: XCTestCase {
         exact.useBoundedOutputs(alpha: alpha, gamma0: gamma, mixing: w)
         exact.specialInitialize(gamma0: gamma, mixing: w, outputStd: 0, rng: &rng)
         XCTAssertEqual(exact.outputs, .bounded(alpha: alpha))
-        let smooth = NodeOracles<Double>(nodeCount: problem.n, dimension: problem.d, lambda: 0, gradients: problem.oracles.gradients)
-        let milodo = MiLoDoOptimizer(model: exact), ed = ProxED<Double>(stepSize: gamma)
-        var s1 = milodo.makeState(smooth, mixing: w), s2 = ed.makeState(smooth, mixing: w)
-        for k in 0..<20 {
-            milodo.step(&s1, smooth, mixing: w)
-            ed.step(&s2, smooth, mixing: w)
-            XCTAssertLessThan(milodo.iterate(s1).maxAbsDifference(ed.iterate(s2)), 1e-12, "iterate \(k + 1)")
-        }
+        assertRunsExactDiffusion(exact, gamma: gamma, mixing: w, iterations: 20)
         // Large random output layers: every coefficient stays within 1 ± α of ED's constant.
         let wild = try MiLoDoModel<Double>(topology: w.topology, rng: &rng)
         wild.useBoundedOutputs(alpha: alpha, gamma0: gamma, mixing: w)

@@ -180,21 +180,28 @@ final class MetaTrainerTests: XCTestCase {
         XCTAssertNil(MetaTrainer<Float>.warmStartIterations(WarmStart(minIterations: 1, maxIterations: 2, probability: 0), seed: 1))
     }
 
-    func testLogGapLossIsTheMeanLogRelativeGapAndNeedsTheOptimum() throws {
-        let family = try LASSOFamily<Float>(nodes: 3, dimension: 6, samplesPerNode: 4, lambda: 0.1, seed: 9)
-        let training = try family.instances(.train, count: 1).map { try $0.withReferenceOptimum() }
-        let fStar = try XCTUnwrap(training[0].referenceOptimum?.value)
+    /// A batch-1 trainer on a 3-node ring running `stage`, with `model` or a fresh small one at
+    /// Exact Diffusion's constants (γ₀ = 0.05).
+    func smallTrainer(_ training: [LASSO<Float>], stage: CurriculumStage, model: MiLoDoModel<Float>? = nil,
+                      stepScaleReference: Double = 0) throws -> MetaTrainer<Float> {
         let topo = try Topology.ring(3)
         let w = try MixingMatrix<Float>(topology: topo, rule: .uniform)
         var settings = MetaTrainingSettings()
         settings.batchSize = 1
         var rng = RandomState(seed: 4)
-        let model = try MiLoDoModel<Float>(topology: topo, hiddenSize: 4, rng: &rng)
-        model.specialInitialize(gamma0: 0.05, mixing: w, rng: &rng)
+        let m = try model ?? MiLoDoModel<Float>(topology: topo, hiddenSize: 4, rng: &rng)
+        if model == nil { m.specialInitialize(gamma0: 0.05, mixing: w, rng: &rng) }
+        m.stepScaleReference = stepScaleReference
+        return try MetaTrainer(model: m, mixing: w, training: training, curriculum: Curriculum(name: "small", stages: [stage]), settings: settings)
+    }
+
+    func testLogGapLossIsTheMeanLogRelativeGapAndNeedsTheOptimum() throws {
+        let family = try LASSOFamily<Float>(nodes: 3, dimension: 6, samplesPerNode: 4, lambda: 0.1, seed: 9)
+        let training = try family.instances(.train, count: 1).map { try $0.withReferenceOptimum() }
+        let fStar = try XCTUnwrap(training[0].referenceOptimum?.value)
         let stage = CurriculumStage(metaLearningRate: 1e-3, truncation: 3, horizon: 6, epochs: 1,
                                     warmStart: WarmStart(minIterations: 20, maxIterations: 20, probability: 1, burnIn: 2), loss: .logGap)
-        let curriculum = Curriculum(name: "log-gap", stages: [stage])
-        let trainer = try MetaTrainer(model: model, mixing: w, training: training, curriculum: curriculum, settings: settings)
+        let trainer = try smallTrainer(training, stage: stage)
         let r = try trainer.trainBatch(stage: stage, indices: [0], seed: 11)
         XCTAssertEqual(r.perIteration.count, 6)
         let logs: [Double] = r.perIteration.map { (f: Double) -> Double in Foundation.log(abs((f - fStar) / fStar) + 1e-7) }
@@ -205,11 +212,11 @@ final class MetaTrainerTests: XCTestCase {
         // Warm-started 22 iterations in: the first window starts below where a cold start's does.
         var cold = stage
         cold.warmStart = nil
-        let coldTrainer = try MetaTrainer(model: model, mixing: w, training: training, curriculum: curriculum, settings: settings)
+        let coldTrainer = try smallTrainer(training, stage: cold, model: trainer.model)
         let c = try coldTrainer.trainBatch(stage: cold, indices: [0], seed: 11)
         XCTAssertLessThan(r.perIteration[0] - fStar, 0.5 * (c.perIteration[0] - fStar))
         // Without reference optima the loss cannot be formed: a clear error.
-        let bare = try MetaTrainer(model: model, mixing: w, training: family.instances(.train, count: 1), curriculum: curriculum, settings: settings)
+        let bare = try smallTrainer(family.instances(.train, count: 1), stage: stage, model: trainer.model)
         XCTAssertThrowsError(try bare.trainBatch(stage: stage, indices: [0], seed: 11)) { XCTAssertTrue("\($0)".contains("F*"), "\($0)") }
     }
 
@@ -221,16 +228,7 @@ final class MetaTrainerTests: XCTestCase {
         XCTAssertTrue(L.allSatisfy { $0 > 0 })
         let stage = CurriculumStage(metaLearningRate: 1e-3, truncation: 2, horizon: 4, epochs: 1)
         func firstWindow(reference: Double) throws -> [Double] {
-            let topo = try Topology.ring(3)
-            let w = try MixingMatrix<Float>(topology: topo, rule: .uniform)
-            var settings = MetaTrainingSettings()
-            settings.batchSize = 1
-            var rng = RandomState(seed: 4)
-            let model = try MiLoDoModel<Float>(topology: topo, hiddenSize: 4, rng: &rng)
-            model.specialInitialize(gamma0: 0.05, mixing: w, rng: &rng)
-            model.stepScaleReference = reference
-            let t = try MetaTrainer(model: model, mixing: w, training: training, curriculum: Curriculum(name: "s", stages: [stage]), settings: settings)
-            return try t.trainBatch(stage: stage, indices: [1], seed: 3).perIteration
+            try smallTrainer(training, stage: stage, stepScaleReference: reference).trainBatch(stage: stage, indices: [1], seed: 3).perIteration
         }
         let plain = try firstWindow(reference: 0)
         XCTAssertEqual(try firstWindow(reference: L[1]), plain)  // scale L_ref/L = 1: the same run
