@@ -10,6 +10,11 @@ let targetCPU = ProcessInfo.processInfo.environment["L2O_TARGET_CPU"].map { ["-t
 let fast: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked"] + targetCPU, .when(configuration: .release)),
 ]
+/// The C kernels are always optimized (they are small and hot); with a target CPU they use its
+/// vector instructions (AVX2/FMA paths), otherwise portable scalar code.
+let cFast: [CSetting] = [
+    .unsafeFlags(["-O3"] + (ProcessInfo.processInfo.environment["L2O_TARGET_CPU"].map { ["-march=\($0)"] } ?? [])),
+]
 
 let package = Package(
     name: "L2O",
@@ -34,7 +39,8 @@ let package = Package(
         .systemLibrary(
             name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]),
-        .target(name: "L2OCore", dependencies: ["CBLAS"], swiftSettings: fast),
+        .target(name: "CL2OKernels", path: "Sources/CL2OKernels", cSettings: cFast),
+        .target(name: "L2OCore", dependencies: ["CBLAS", "CL2OKernels"], swiftSettings: fast),
         .target(name: "L2ONN", dependencies: ["L2OCore"], swiftSettings: fast),
         .target(name: "L2OCheckpoint", dependencies: ["L2OCore", "CHDF5"], swiftSettings: fast),
         .target(name: "L2OData", dependencies: ["L2OCore", "CZlib", "CPNG"], swiftSettings: fast),

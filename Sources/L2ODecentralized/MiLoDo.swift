@@ -15,6 +15,18 @@ public final class CoordinatewiseNet<Scalar: TensorScalar>: Module {
     public var localParameters: NamedParameters<Scalar> { [] }
     public var localBuffers: NamedBuffers<Scalar> { [] }
     public var children: NamedChildren<Scalar> { [("lstm", lstm), ("hidden", hidden), ("output", output)] }
+    /// Float copies of the weights when inference runs in Float (see `useFloatInference`).
+    public private(set) var floatWeights: [Tensor<Float>]?
+
+    /// Tape-free calls evaluate the network in Float from a copy of the current weights (inputs
+    /// and outputs stay in `Scalar`); `false` returns to `Scalar`. Calls that record on a tape
+    /// always use `Scalar` and the live parameters. The copy is taken now: call again after
+    /// changing the weights.
+    public func useFloatInference(_ on: Bool) {
+        guard on, let b1 = hidden.bias, let b2 = output.bias else { floatWeights = nil; return }
+        floatWeights = [lstm.weightIH.value, lstm.weightHH.value, lstm.bias.value, hidden.weight.value, b1.value,
+                        output.weight.value, b2.value].map { $0.cast(to: Float.self) }
+    }
 
     public init(inputs: Int, outputs: Int, hiddenSize: Int = 20, activation: Output, rng: inout RandomState) throws {
         lstm = try LSTMCell(inputSize: inputs, hiddenSize: hiddenSize, rng: &rng)
@@ -28,6 +40,30 @@ public final class CoordinatewiseNet<Scalar: TensorScalar>: Module {
     public func callAsFunction(_ features: Variable<Scalar>, state: (h: Variable<Scalar>, c: Variable<Scalar>), context: ForwardContext<Scalar>)
         throws -> (out: Variable<Scalar>, state: (h: Variable<Scalar>, c: Variable<Scalar>))
     {
+        if !(context.tape?.isRecording ?? false), !features.isRecorded, !state.h.isRecorded, !state.c.isRecorded,
+           let b1 = hidden.bias, let b2 = output.bias, features.shape.count == 2, features.shape[1] == lstm.inputSize,
+           state.h.shape == [features.shape[0], lstm.hiddenSize], state.c.shape == state.h.shape {
+            // Inference: one fused, cache-blocked pass (the same arithmetic without intermediate
+            // tensors). Bad shapes take the path below, which reports them.
+            let act: CoordinatewiseKernel.Activation
+            switch outputActivation {
+            case .relu: act = .relu
+            case .exp: act = .exp
+            case .identity: act = .identity
+            }
+            let r: (out: Tensor<Scalar>, h: Tensor<Scalar>, c: Tensor<Scalar>)
+            if let f = floatWeights {
+                r = CoordinatewiseKernel.forward(x: features.value, h: state.h.value, c: state.c.value,
+                                                 w: f[0], u: f[1], b: f[2], w1: f[3], b1: f[4], w2: f[5], b2: f[6], activation: act)
+            } else {
+                r = CoordinatewiseKernel.forward(
+                    x: features.value, h: state.h.value, c: state.c.value,
+                    w: lstm.weightIH.value, u: lstm.weightHH.value, b: lstm.bias.value,
+                    w1: hidden.weight.value, b1: b1.value, w2: output.weight.value, b2: b2.value, activation: act)
+            }
+            let tape = features.tape ?? state.h.tape
+            return (Variable(r.out, tape: tape, id: -1), (Variable(r.h, tape: tape, id: -1), Variable(r.c, tape: tape, id: -1)))
+        }
         let s = try lstm(features, state: state, context: context)
         let z = try output(relu(try hidden(s.h, context: context)), context: context)
         switch outputActivation {
@@ -118,6 +154,14 @@ public final class MiLoDoModel<Scalar: TensorScalar>: Module {
     /// horizons cannot drift to the large steps and mixing weights that a short-horizon loss
     /// rewards but that oscillate or diverge later. Zero biases start at Exact Diffusion.
     /// `stepAlpha` (default `alpha`) bounds `p_i` alone: `p_i = γ₀ (1 + α_M tanh o_M)`.
+    /// Evaluates every node's networks in Float in tape-free steps (`CoordinatewiseNet.useFloatInference`);
+    /// iterates, gradients and duals keep the model's scalar. For a Double run of a model trained
+    /// in Float this costs the networks' Float rounding (relative 1e-7 in the coefficients) and
+    /// runs them several times faster.
+    public func useFloatInference(_ on: Bool) {
+        for node in nodes { for net in [node.m, node.s, node.u] { net.useFloatInference(on) } }
+    }
+
     public func useBoundedOutputs(alpha: Scalar, stepAlpha: Scalar? = nil, gamma0: Scalar, mixing: MixingMatrix<Scalar>) {
         let aM = stepAlpha ?? alpha
         precondition(alpha > 0 && alpha < 1 && aM > 0 && aM < 1 && gamma0 > 0, "bounded outputs need 0 < α < 1 and γ₀ > 0")

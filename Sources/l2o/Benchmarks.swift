@@ -52,6 +52,7 @@ enum Benchmarks {
         Benchmark(name: "lasso-grad", run: lassoGrad),
         Benchmark(name: "prox-ed-step", run: proxEDStep),
         Benchmark(name: "milodo-step", run: miloDoStep),
+        Benchmark(name: "coordinatewise-net", run: coordinatewiseNet),
         Benchmark(name: "graph-energy", run: graphEnergy),
         Benchmark(name: "resnet-grad", run: resNetGrad),
         Benchmark(name: "resnet-sgd", run: resNetSGD),
@@ -115,48 +116,82 @@ enum Benchmarks {
         return [j]
     }
 
-    /// A `[n, N, d]` Float tensor of pseudo-random values in [−1, 1), filled on all cores.
-    static func bigUniform(_ shape: [Int]) -> Tensor<Float> {
-        Tensor<Float>(shape: shape) { p in
+    /// A `[n, N, d]` tensor of pseudo-random values in [−1, 1), filled on all cores.
+    static func bigUniform<S: TensorScalar>(_ shape: [Int], as _: S.Type = Float.self) -> Tensor<S> {
+        Tensor<S>(shape: shape) { p in
             Parallel.forEachChunk(p.count, minimumPerChunk: 1 << 20) { r in
                 var st = RandomState(seed: UInt64(r.lowerBound))
-                for i in r { p[i] = Float(Int64(bitPattern: st.next() >> 40) - (1 << 23)) * 0x1p-23 }
+                for i in r { p[i] = S(Float(Int64(bitPattern: st.next() >> 40) - (1 << 23)) * 0x1p-23) }
             }
         }
     }
 
-    /// One Prox-ED iteration on LASSO(10, 30000, 1000, 0.1) in Float (A is 1.2 GB).
+    /// One Prox-ED iteration on LASSO(10, 30000, 1000, 0.1) in Float (A is 1.2 GB), then in Double
+    /// (2.4 GB), each next to one iteration of the learned rule on the same instance (its cost does
+    /// not depend on θ's values); in Double also with the networks evaluated in Float.
     static func proxEDStep(_ s: BenchSettings) -> [JSONLine] {
+        proxEDAndMiLoDo(Float.self, s) + proxEDAndMiLoDo(Double.self, s)
+    }
+
+    static func proxEDAndMiLoDo<S: TensorScalar>(_: S.Type, _ s: BenchSettings) -> [JSONLine] {
         let n = 10, N = 1000, d = 30000
-        let p = try! LASSO<Float>(A: bigUniform([n, N, d]), b: Tensor.normal([n, N], seed: 4), lambda: 0.1)
-        let oracles = NodeOracles<Float>(nodeCount: n, dimension: d, lambda: 0.1) { p.gradients(at: $0) }
-        let w = try! MixingMatrix<Float>(topology: try! .ring(n), rule: .uniform)
-        let m = ProxED<Float>(stepSize: 0.03)
+        let suffix = S.self == Float.self ? "" : "-double"
+        let p = try! LASSO<S>(A: bigUniform([n, N, d], as: S.self), b: Tensor.normal([n, N], seed: 4), lambda: 0.1)
+        let oracles = NodeOracles<S>(nodeCount: n, dimension: d, lambda: 0.1) { p.gradients(at: $0) }
+        let w = try! MixingMatrix<S>(topology: try! .ring(n), rule: .uniform)
+        let m = ProxED<S>(stepSize: 0.03)
         var state = m.makeState(oracles, mixing: w)
         let ms = Timing.median(reps: s.reps ?? 10, warmup: s.warmup) { m.step(&state, oracles, mixing: w) }
         precondition(m.iterate(state).isFinite)
-        var j = JSONLine("prox-ed-step")
+        var j = JSONLine("prox-ed-step" + suffix)
         j.add("n", n); j.add("N", N); j.add("d", d)
-        j.add("scalar", "float32")
+        j.add("scalar", S.dtypeName)
         j.add("median_ms", ms)
-        j.add("bytes_A", n * N * d * 4)
-        j.add("gbps", Double(n * N * d * 4) / (ms * 1e6))
-        // The learned rule on the same instance (its cost does not depend on θ's values).
+        j.add("bytes_A", n * N * d * MemoryLayout<S>.size)
+        j.add("gbps", Double(n * N * d * MemoryLayout<S>.size) / (ms * 1e6))
         var rng = RandomState(seed: 5)
-        let model = try! MiLoDoModel<Float>(topology: w.topology, rng: &rng)
+        let model = try! MiLoDoModel<S>(topology: w.topology, stepFeatures: .residual, rng: &rng)
         model.specialInitialize(gamma0: 0.03, mixing: w, rng: &rng)
-        let milodo = MiLoDoOptimizer(model: model)
-        var ms2 = 0.0
-        do {
+        var lines = [j]
+        for floatNets in S.self == Float.self ? [false] : [false, true] {
+            model.useFloatInference(floatNets)
+            let milodo = MiLoDoOptimizer(model: model)
             var st = milodo.makeState(oracles, mixing: w)
-            ms2 = Timing.median(reps: max(3, (s.reps ?? 10) / 2), warmup: 1) { milodo.step(&st, oracles, mixing: w) }
+            let ms2 = Timing.median(reps: max(3, (s.reps ?? 10) / 2), warmup: 1) { milodo.step(&st, oracles, mixing: w) }
+            var k = JSONLine("milodo-step-large" + suffix + (floatNets ? "-f32net" : ""))
+            k.add("n", n); k.add("N", N); k.add("d", d)
+            k.add("scalar", S.dtypeName)
+            k.add("network_scalar", floatNets ? "float32" : S.dtypeName)
+            k.add("median_ms", ms2)
+            k.add("ratio_to_prox_ed", ms2 / ms)
+            lines.append(k)
         }
-        var k = JSONLine("milodo-step-large")
-        k.add("n", n); k.add("N", N); k.add("d", d)
-        k.add("scalar", "float32")
-        k.add("median_ms", ms2)
-        k.add("ratio_to_prox_ed", ms2 / ms)
-        return [j, k]
+        return lines
+    }
+
+    /// Inference of one coordinate-wise network (LSTM hidden 20 → 20 → 1, three inputs) over
+    /// 300,000 rows — one of the thirty networks a MiLoDo iteration evaluates at LASSO(10, 30000, ·)
+    /// — in Float and Double, through the fused kernel `CoordinatewiseKernel.forward`.
+    static func coordinatewiseNet(_ s: BenchSettings) -> [JSONLine] {
+        func one<S: TensorScalar>(_: S.Type) -> JSONLine {
+            let m = 300_000, nin = 3, H = 20
+            let x = Tensor<S>.uniform([m, nin], seed: 1), h = Tensor<S>.uniform([m, H], seed: 2), c = Tensor<S>.uniform([m, H], seed: 3)
+            let w = Tensor<S>.uniform([nin, 4 * H], seed: 4), u = Tensor<S>.uniform([H, 4 * H], seed: 5), b = Tensor<S>.uniform([4 * H], seed: 6)
+            let w1 = Tensor<S>.uniform([H, H], seed: 7), b1 = Tensor<S>.uniform([H], seed: 8)
+            let w2 = Tensor<S>.uniform([H, 1], seed: 9), b2 = Tensor<S>.uniform([1], seed: 10)
+            let ms = Timing.median(reps: s.reps ?? 10, warmup: s.warmup) {
+                _ = CoordinatewiseKernel.forward(x: x, h: h, c: c, w: w, u: u, b: b, w1: w1, b1: b1, w2: w2, b2: b2, activation: .relu)
+            }
+            var j = JSONLine("coordinatewise-net")
+            j.add("rows", m); j.add("inputs", nin); j.add("hidden", H)
+            j.add("scalar", S.dtypeName)
+            j.add("threads", Parallel.workers)
+            j.add("median_ms", ms)
+            j.add("ns_per_row", ms * 1e6 / Double(m))
+            j.add("gflops", Double(m) * 2 * Double((nin + H) * 4 * H + H * H + H) / (ms * 1e6))
+            return j
+        }
+        return [one(Float.self), one(Double.self)]
     }
 
     /// One MiLoDo iteration forward (no tape) for a batch of 32 LASSO(10,300,10) problems on a

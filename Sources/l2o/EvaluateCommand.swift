@@ -34,12 +34,18 @@ struct EvaluateCommand: ParsableCommand {
     var steps: [String] = []
     @Option(help: "Output folder.") var out: String = "runs/evaluate"
     @Option(help: "Seed (random topologies).") var seed: UInt64 = 0
+    @Option(help: ArgumentHelp("Scalar type of learned rules' networks: float, or the --scalar type (default).",
+                               discussion: "With --scalar double, 'float' evaluates the networks (trained in Float) in Float while iterates, gradients and duals stay in Double; the method is reported as milodo-f32net."))
+    var networkScalar: String?
 
     func validate() throws {
         guard iterations >= 1 else { throw ValidationError("--iterations must be ≥ 1") }
         guard count >= 1 else { throw ValidationError("--count must be ≥ 1") }
         guard group >= 0 else { throw ValidationError("--group must be ≥ 0") }
         guard ["float", "double"].contains(scalar) else { throw ValidationError("--scalar must be float or double") }
+        if let networkScalar, !["float", scalar].contains(networkScalar) {
+            throw ValidationError("--network-scalar must be float or the --scalar type (\(scalar)), got '\(networkScalar)'")
+        }
         guard Split(rawValue: split) != nil else { throw ValidationError("--split must be train, validation or test") }
         guard MixingRule(rawValue: mixing) != nil else { throw ValidationError("unknown --mixing '\(mixing)'") }
     }
@@ -72,7 +78,8 @@ struct EvaluateCommand: ParsableCommand {
         let bar = ProgressBar(total: total, label: "evaluate", minimumInterval: 0.5) { progressLine($0) }
         var done = 0
         for spec in specs {
-            try MethodSpec.with(spec, step: stepSizes[spec], scalar: S.self, mixing: w) { method in
+            try MethodSpec.with(spec, step: stepSizes[spec], scalar: S.self, mixing: w,
+                                floatNetworks: networkScalar == "float" && S.self != Float.self) { method in
                 for inst in instances {
                     traces.append(runOne(method, inst, w, settings) { k, gap in
                         bar.update(done + k, fields: [("method", spec.hasPrefix("milodo:") ? "milodo" : spec), ("gap", String(format: "%.1e", gap))])

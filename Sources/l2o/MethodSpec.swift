@@ -21,7 +21,7 @@ enum MethodSpec {
     /// Runs `body` with the method built for scalar `S` (a generic callback, so each method's
     /// concrete type reaches the runner).
     static func with<S: TensorScalar, R>(
-        _ spec: String, step: Double?, scalar: S.Type, mixing: MixingMatrix<S>,
+        _ spec: String, step: Double?, scalar: S.Type, mixing: MixingMatrix<S>, floatNetworks: Bool = false,
         _ body: (any DecentralizedMethod<S>) throws -> R
     ) throws -> R {
         if spec.hasPrefix("milodo:") {
@@ -33,7 +33,9 @@ enum MethodSpec {
             guard loaded.model.topology.edges == mixing.topology.edges else {
                 throw ValidationError("\(path) was trained on \(loaded.model.topology), but the evaluation uses \(mixing.topology); pass --topology \(loaded.config.topology)")
             }
-            return try body(MiLoDoOptimizer(model: loaded.model, seed: 0, name: "milodo"))
+            // Float networks in a wider run: named apart so tables say which was measured.
+            loaded.model.useFloatInference(floatNetworks)
+            return try body(MiLoDoOptimizer(model: loaded.model, seed: 0, name: floatNetworks ? "milodo-f32net" : "milodo"))
         }
         guard let step else { throw ValidationError("no step size for \(spec): run `l2o tune` and pass --tuned FILE, or give --step \(spec)=γ") }
         let g = S(step)

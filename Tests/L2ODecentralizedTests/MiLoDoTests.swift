@@ -79,6 +79,33 @@ final class MiLoDoTests: XCTestCase {
         XCTAssertGreaterThan(milodo.iterate(m1).maxAbsDifference(ed.iterate(e1)), 1e-8)
     }
 
+    /// Networks evaluated in Float inside a Double run: the coefficients carry Float rounding,
+    /// the iterates do not, and the limit is still the LASSO optimum to Double accuracy.
+    func testFloatNetworksInADoubleRunKeepTheLimit() throws {
+        let w = try MixingMatrix<Double>(topology: try .ring(4), rule: .uniform)
+        var rng = RandomState(seed: 8)
+        let model = try MiLoDoModel<Double>(topology: w.topology, rng: &rng)
+        model.specialInitialize(gamma0: 0.1, mixing: w, outputStd: 0.01, rng: &rng)
+        let native = MiLoDoOptimizer(model: model)
+        var a = native.makeState(problem.oracles, mixing: w)
+        for _ in 0..<5 { native.step(&a, problem.oracles, mixing: w) }
+        model.useFloatInference(true)
+        let fast = MiLoDoOptimizer(model: model)
+        var b = fast.makeState(problem.oracles, mixing: w)
+        for _ in 0..<5 { fast.step(&b, problem.oracles, mixing: w) }
+        let early = native.iterate(a).maxAbsDifference(fast.iterate(b))
+        XCTAssertLessThan(early, 1e-5)
+        XCTAssertGreaterThan(early, 0, "Float networks round the coefficients")
+        for _ in 5..<4000 { fast.step(&b, problem.oracles, mixing: w) }
+        let x = fast.iterate(b), star = problem.optimum()
+        XCTAssertLessThan((problem.objective(x.mean(axis: 0)) - star.value) / star.value, 1e-12)
+        XCTAssertLessThan((x - x.mean(axis: 0, keepingDims: true)).normInf(), 1e-8)
+        model.useFloatInference(false)
+        var c = native.makeState(problem.oracles, mixing: w)
+        for _ in 0..<5 { native.step(&c, problem.oracles, mixing: w) }
+        XCTAssertEqual(native.iterate(c).maxAbsDifference(native.iterate(a)), 0, "switching back restores the Double networks")
+    }
+
     /// The mean over 3 unrolled iterations of `F(x̄)/2` (batch of 2), on `tape` when given.
     func unrolledLoss(_ model: MiLoDoModel<Double>, tape: Tape<Double>?, stateSeed: UInt64) throws -> Variable<Double> {
         var rng = RandomState(seed: stateSeed)

@@ -1,0 +1,14 @@
+#ifndef L2O_KERNELS_H
+#define L2O_KERNELS_H
+
+/// Gate nonlinearities and cell update of an LSTM block stored feature-major (each of the 4H gate
+/// rows, and each of the H cell/hidden rows, holds `rb` consecutive rows of the batch):
+///   v = gates[j] + bias[j];  i, f, o = sigmoid(v);  g = tanh(v) = 2 sigmoid(2v) - 1
+///   c' = f * c + i * g;  h' = o * tanh(c')
+/// `gates` is overwritten with the activated gates, `c` with c', `h` receives h'.
+void l2o_lstm_block_f32(int rb, int H, float *gates, const float *bias, float *c, float *h);
+
+/// `x[k] = max(x[k], 0)` for k < count.
+void l2o_relu_f32(int count, float *x);
+
+#endif

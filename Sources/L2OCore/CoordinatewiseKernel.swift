@@ -1,0 +1,132 @@
+import CL2OKernels
+import Foundation
+
+/// Inference (no tape) of a small network applied to every row independently:
+/// ```
+/// [i, f, g, o] = [σ, σ, tanh, σ]([x | h] [W ; U] + b),  c' = f ⊙ c + i ⊙ g,  h' = o ⊙ tanh(c')
+/// out = act(relu(h' W₁ + b₁) W₂ + b₂)
+/// ```
+/// — the same arithmetic as `lstmCell` followed by two `linear`s, but computed block by block
+/// (`blockRows` rows at a time) so that the gates and hidden activations of a block stay in cache
+/// instead of streaming `[m, 4H]` and `[m, H₁]` tensors through memory between passes.
+/// Blocks are split across cores.
+public enum CoordinatewiseKernel {
+    public enum Activation: Sendable { case identity, relu, exp }
+
+    /// Rows per block: 128 rows of gates (4H = 80) are 40 KB in Float.
+    public static let blockRows = 128
+
+    /// `x [m, nin]`, `h, c [m, H]`, `w [nin, 4H]`, `u [H, 4H]`, `b [4H]`, `w1 [H, H1]`, `b1 [H1]`,
+    /// `w2 [H1, O]`, `b2 [O]` → `(out [m, O], h' [m, H], c' [m, H])`.
+    ///
+    /// The arithmetic runs in the weights' scalar type `N`; inputs and results are in `S`
+    /// (converted on the way into and out of each block), so a Double run can evaluate its
+    /// networks in Float.
+    @inlinable
+    public static func forward<S: TensorScalar, N: TensorScalar>(
+        x: Tensor<S>, h: Tensor<S>, c: Tensor<S>, w: Tensor<N>, u: Tensor<N>, b: Tensor<N>,
+        w1: Tensor<N>, b1: Tensor<N>, w2: Tensor<N>, b2: Tensor<N>, activation: Activation
+    ) -> (out: Tensor<S>, h: Tensor<S>, c: Tensor<S>) {
+        let m = x.shape[0], nin = x.shape[1], H = h.shape[1], G = 4 * H
+        let H1 = w1.shape[1], O = w2.shape[1], K = nin + H
+        precondition(h.shape == [m, H] && c.shape == [m, H], "CoordinatewiseKernel: h \(h.shape), c \(c.shape) for \(m) rows")
+        precondition(w.shape == [nin, G] && u.shape == [H, G] && b.shape == [G], "CoordinatewiseKernel: LSTM weights \(w.shape), \(u.shape), \(b.shape)")
+        precondition(w1.shape == [H, H1] && b1.shape == [H1] && w2.shape[0] == H1 && b2.shape == [O], "CoordinatewiseKernel: linear weights \(w1.shape), \(w2.shape)")
+        let wu = Tensor.concat([w, u], axis: 0)
+        var out = Tensor<S>(shape: [m, O]) { _ in }
+        var hNew = Tensor<S>(shape: [m, H]) { _ in }
+        var cNew = Tensor<S>(shape: [m, H]) { _ in }
+        guard m > 0 else { return (out, hNew, cNew) }
+        out.withUnsafeMutableBufferPointer { op in
+        hNew.withUnsafeMutableBufferPointer { hnp in
+        cNew.withUnsafeMutableBufferPointer { cnp in
+        x.scalars.withUnsafeBufferPointer { xp in
+        h.scalars.withUnsafeBufferPointer { hp in
+        c.scalars.withUnsafeBufferPointer { cp in
+        wu.scalars.withUnsafeBufferPointer { wup in
+        b.scalars.withUnsafeBufferPointer { bp in
+        w1.scalars.withUnsafeBufferPointer { w1p in
+        b1.scalars.withUnsafeBufferPointer { b1p in
+        w2.scalars.withUnsafeBufferPointer { w2p in
+        b2.scalars.withUnsafeBufferPointer { b2p in
+            let X = xp.baseAddress!, Hp = hp.baseAddress!, C = cp.baseAddress!
+            let Out = op.baseAddress!, Hn = hnp.baseAddress!, Cn = cnp.baseAddress!
+            let WU = wup.baseAddress!, B = bp.baseAddress!, W1 = w1p.baseAddress!, B1 = b1p.baseAddress!
+            let W2 = w2p.baseAddress!, B2 = b2p.baseAddress!
+            let R = blockRows
+            Parallel.forEachChunk(m, minimumPerChunk: 4 * R) { rows in
+                // Within a block everything is stored transposed (feature-major, rows contiguous),
+                // so every elementwise loop runs over `rb` contiguous rows and vectorizes without tails.
+                let xhT = UnsafeMutablePointer<N>.allocate(capacity: K * R)
+                let gT = UnsafeMutablePointer<N>.allocate(capacity: G * R)
+                let cT = UnsafeMutablePointer<N>.allocate(capacity: H * R)
+                let hT = UnsafeMutablePointer<N>.allocate(capacity: H * R)
+                let hidT = UnsafeMutablePointer<N>.allocate(capacity: H1 * R)
+                let outT = UnsafeMutablePointer<N>.allocate(capacity: O * R)
+                defer { xhT.deallocate(); gT.deallocate(); cT.deallocate(); hT.deallocate(); hidT.deallocate(); outT.deallocate() }
+                var r0 = rows.lowerBound
+                while r0 < rows.upperBound {
+                    let rb = Swift.min(R, rows.upperBound - r0)
+                    for r in 0..<rb {
+                        let sx = X + (r0 + r) * nin, sh = Hp + (r0 + r) * H, sc = C + (r0 + r) * H
+                        for k in 0..<nin { xhT[k * rb + r] = N(sx[k]) }
+                        for j in 0..<H { xhT[(nin + j) * rb + r] = N(sh[j]); cT[j * rb + r] = N(sc[j]) }
+                    }
+                    // gatesᵀ [4H, rb] = [W ; U]ᵀ [x | h]ᵀ
+                    N.gemm(transA: true, transB: false, m: G, n: rb, k: K, alpha: 1, a: WU, lda: G,
+                           b: xhT, ldb: rb, beta: 0, c: gT, ldc: rb)
+                    // σ on i, f, o and tanh(v) = 2σ(2v) − 1 on g, then c' and h' (the formulas of
+                    // `LSTMActivations.forward`); Float through the C kernel (AVX2/FMA when built for them).
+                    if N.self == Float.self {
+                        func f(_ p: UnsafeMutablePointer<N>) -> UnsafeMutablePointer<Float> { UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self) }
+                        l2o_lstm_block_f32(Int32(rb), Int32(H), f(gT), UnsafeRawPointer(B).assumingMemoryBound(to: Float.self), f(cT), f(hT))
+                    } else {
+                        for j in 0..<G {
+                            let row = gT + j * rb, bj = B[j]
+                            if j >= 2 * H && j < 3 * H {
+                                for r in 0..<rb { row[r] = 2 / (1 + N.kernelExp(-2 * (row[r] + bj))) + -1 }
+                            } else {
+                                for r in 0..<rb { row[r] = 1 / (1 + N.kernelExp(-1 * (row[r] + bj))) + 0 }
+                            }
+                        }
+                        for j in 0..<H {
+                            let ig = gT + j * rb, fg = gT + (H + j) * rb, gg = gT + (2 * H + j) * rb, og = gT + (3 * H + j) * rb
+                            let cj = cT + j * rb, hj = hT + j * rb
+                            for r in 0..<rb {
+                                let cv = fg[r] * cj[r] + ig[r] * gg[r]
+                                let th = 2 / (1 + N.kernelExp(-2 * cv)) - 1
+                                cj[r] = cv
+                                hj[r] = og[r] * th
+                            }
+                        }
+                    }
+                    for r in 0..<rb {
+                        let dh = Hn + (r0 + r) * H, dc = Cn + (r0 + r) * H
+                        for j in 0..<H { dh[j] = S(hT[j * rb + r]); dc[j] = S(cT[j * rb + r]) }
+                    }
+                    // hiddenᵀ [H1, rb] = relu(W₁ᵀ h'ᵀ + b₁)
+                    for j in 0..<H1 { let row = hidT + j * rb, bj = B1[j]; for r in 0..<rb { row[r] = bj } }
+                    N.gemm(transA: true, transB: false, m: H1, n: rb, k: H, alpha: 1, a: W1, lda: H1,
+                           b: hT, ldb: rb, beta: 1, c: hidT, ldc: rb)
+                    if N.self == Float.self {
+                        l2o_relu_f32(Int32(H1 * rb), UnsafeMutableRawPointer(hidT).assumingMemoryBound(to: Float.self))
+                    } else {
+                        for k in 0..<(H1 * rb) { hidT[k] = hidT[k] > 0 ? hidT[k] : 0 }
+                    }
+                    // outᵀ [O, rb] = act(W₂ᵀ hiddenᵀ + b₂)
+                    for j in 0..<O { let row = outT + j * rb, bj = B2[j]; for r in 0..<rb { row[r] = bj } }
+                    N.gemm(transA: true, transB: false, m: O, n: rb, k: H1, alpha: 1, a: W2, lda: O,
+                           b: hidT, ldb: rb, beta: 1, c: outT, ldc: rb)
+                    switch activation {
+                    case .identity: break
+                    case .relu: for k in 0..<(O * rb) { outT[k] = outT[k] > 0 ? outT[k] : 0 }
+                    case .exp: for k in 0..<(O * rb) { outT[k] = N.exp(outT[k]) }
+                    }
+                    for r in 0..<rb { for j in 0..<O { Out[(r0 + r) * O + j] = S(outT[j * rb + r]) } }
+                    r0 += rb
+                }
+            }
+        }}}}}}}}}}}}
+        return (out, hNew, cNew)
+    }
+}

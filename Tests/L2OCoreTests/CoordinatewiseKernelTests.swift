@@ -1,0 +1,91 @@
+import XCTest
+@testable import L2OCore
+
+/// The fused inference kernel against the same network built from the tape ops
+/// (`lstmCell`, `linear`, `relu`, output activation).
+final class CoordinatewiseKernelTests: XCTestCase {
+    struct Net<S: TensorScalar> {
+        let w, u, b, w1, b1, w2, b2: Tensor<S>
+        init(inputs nin: Int, hidden H: Int, hidden1 H1: Int, outputs O: Int, seed: UInt64) {
+            w = Tensor.normal([nin, 4 * H], seed: seed) * 0.5
+            u = Tensor.normal([H, 4 * H], seed: seed + 1) * 0.3
+            b = Tensor.normal([4 * H], seed: seed + 2) * 0.5
+            w1 = Tensor.normal([H, H1], seed: seed + 3) * 0.4
+            b1 = Tensor.normal([H1], seed: seed + 4) * 0.2
+            w2 = Tensor.normal([H1, O], seed: seed + 5) * 0.4
+            b2 = Tensor.normal([O], seed: seed + 6) * 0.2
+        }
+        func cast<T: TensorScalar>(_: T.Type) -> Net<T> {
+            Net<T>(w: w.cast(), u: u.cast(), b: b.cast(), w1: w1.cast(), b1: b1.cast(), w2: w2.cast(), b2: b2.cast())
+        }
+        init(w: Tensor<S>, u: Tensor<S>, b: Tensor<S>, w1: Tensor<S>, b1: Tensor<S>, w2: Tensor<S>, b2: Tensor<S>) {
+            self.w = w; self.u = u; self.b = b; self.w1 = w1; self.b1 = b1; self.w2 = w2; self.b2 = b2
+        }
+    }
+
+    /// The composed reference: LSTM cell → linear → ReLU → linear → activation.
+    func reference<S: TensorScalar>(_ n: Net<S>, x: Tensor<S>, h: Tensor<S>, c: Tensor<S>,
+                                    _ act: CoordinatewiseKernel.Activation) -> (out: Tensor<S>, h: Tensor<S>, c: Tensor<S>) {
+        func k(_ t: Tensor<S>) -> Variable<S> { Variable(constant: t) }
+        let s = lstmCell(x: k(x), h: k(h), c: k(c), w: k(n.w), u: k(n.u), b: k(n.b))
+        let z = linear(relu(linear(s.h, k(n.w1), k(n.b1))), k(n.w2), k(n.b2))
+        let out: Variable<S>
+        switch act {
+        case .identity: out = z
+        case .relu: out = relu(z)
+        case .exp: out = exp(z)
+        }
+        return (out.value, s.h.value, s.c.value)
+    }
+
+    func testFusedForwardMatchesTheComposedOpsInDouble() {
+        // Row counts around the block size (128) and large enough to split across cores.
+        for (m, act) in [(1, CoordinatewiseKernel.Activation.relu), (5, .exp), (127, .identity), (128, .relu),
+                         (129, .exp), (700, .relu), (1100, .exp), (2053, .identity)] {
+            let nin = 3, H = 20, O = 2
+            let net = Net<Double>(inputs: nin, hidden: H, hidden1: H, outputs: O, seed: UInt64(m))
+            let x = Tensor<Double>.normal([m, nin], seed: 10), h = Tensor<Double>.normal([m, H], seed: 11) * 0.5
+            let c = Tensor<Double>.normal([m, H], seed: 12)
+            let want = reference(net, x: x, h: h, c: c, act)
+            let got = CoordinatewiseKernel.forward(x: x, h: h, c: c, w: net.w, u: net.u, b: net.b,
+                                                   w1: net.w1, b1: net.b1, w2: net.w2, b2: net.b2, activation: act)
+            XCTAssertEqual(got.out.shape, [m, O]); XCTAssertEqual(got.h.shape, [m, H]); XCTAssertEqual(got.c.shape, [m, H])
+            XCTAssertLessThan(got.out.maxAbsDifference(want.out), 1e-12, "out, m = \(m)")
+            XCTAssertLessThan(got.h.maxAbsDifference(want.h), 1e-12, "h, m = \(m)")
+            XCTAssertLessThan(got.c.maxAbsDifference(want.c), 1e-12, "c, m = \(m)")
+            XCTAssertGreaterThan(got.out.normInf(), 0.01, "a non-trivial output, m = \(m)")
+        }
+    }
+
+    func testFusedForwardMatchesTheComposedOpsInFloat() {
+        let m = 777, nin = 2, H = 20, O = 1
+        let net = Net<Float>(inputs: nin, hidden: H, hidden1: H, outputs: O, seed: 3)
+        let x = Tensor<Float>.normal([m, nin], seed: 20), h = Tensor<Float>.normal([m, H], seed: 21) * 0.5
+        let c = Tensor<Float>.normal([m, H], seed: 22)
+        let want = reference(net, x: x, h: h, c: c, .exp)
+        let got = CoordinatewiseKernel.forward(x: x, h: h, c: c, w: net.w, u: net.u, b: net.b,
+                                               w1: net.w1, b1: net.b1, w2: net.w2, b2: net.b2, activation: .exp)
+        XCTAssertLessThan(got.out.maxAbsDifference(want.out), 1e-5)
+        XCTAssertLessThan(got.h.maxAbsDifference(want.h), 1e-5)
+        XCTAssertLessThan(got.c.maxAbsDifference(want.c), 1e-5)
+    }
+
+    /// Double inputs with Float weights: the arithmetic is Float's (results within Float rounding
+    /// of the Double network with the same, Float-representable, weights) and the results are Double.
+    func testFloatWeightsOnDoubleInputsComputeInFloat() {
+        let m = 600, nin = 3, H = 20, O = 2
+        let netF = Net<Float>(inputs: nin, hidden: H, hidden1: H, outputs: O, seed: 5)
+        let netD = netF.cast(Double.self)
+        let x = Tensor<Double>.normal([m, nin], seed: 30), h = Tensor<Double>.normal([m, H], seed: 31) * 0.5
+        let c = Tensor<Double>.normal([m, H], seed: 32)
+        let want = reference(netD, x: x, h: h, c: c, .relu)
+        let got = CoordinatewiseKernel.forward(x: x, h: h, c: c, w: netF.w, u: netF.u, b: netF.b,
+                                               w1: netF.w1, b1: netF.b1, w2: netF.w2, b2: netF.b2, activation: .relu)
+        let dOut = got.out.maxAbsDifference(want.out), dC = got.c.maxAbsDifference(want.c)
+        XCTAssertLessThan(dOut, 1e-5)
+        XCTAssertLessThan(dC, 1e-5)
+        XCTAssertGreaterThan(dC, 1e-12, "the cell state carries Float rounding, so Float arithmetic was used")
+        // Every result is a Float value widened to Double.
+        XCTAssertTrue(got.c.scalars.allSatisfy { Double(Float($0)) == $0 })
+    }
+}
