@@ -34,6 +34,9 @@ public struct FISTA: Sendable {
     public var maxIterations: Int
     /// Power iterations for the initial `L`.
     public var powerIterations: Int
+    /// Called after every iteration with the iteration count and the KKT residual (for progress
+    /// displays on large problems; the callee should throttle its own output).
+    public var progress: (@Sendable (Int, Double) -> Void)?
 
     public init(tolerance: Double = 1e-12, maxIterations: Int = 200_000, powerIterations: Int = 50) {
         self.tolerance = tolerance
@@ -85,6 +88,7 @@ public struct FISTA: Sendable {
                 L *= 2
             }
             residual = r.optimalityViolation(at: xNext, gradient: gNext).norm()
+            progress?(k, residual)
             if residual <= tolerance {
                 return ReferenceOptimum(x: xNext, value: problem.value(xNext), kktResidual: residual, iterations: k)
             }
@@ -108,9 +112,12 @@ public struct FISTA: Sendable {
 }
 
 extension LASSO {
-    /// This instance with `referenceOptimum` computed by `solver` on its Double copy (so a Float
-    /// instance gets the exact optimum of its own Float-rounded data).
-    public func withReferenceOptimum(_ solver: FISTA = FISTA()) throws -> LASSO {
+    /// This instance with `referenceOptimum` computed by FISTA (default settings) on its Double copy
+    /// (so a Float instance gets the exact optimum of its own Float-rounded data).
+    public func withReferenceOptimum() throws -> LASSO { try withReferenceOptimum(FISTA()) }
+
+    /// This instance with `referenceOptimum` computed by `solver` on its Double copy.
+    public func withReferenceOptimum(_ solver: FISTA) throws -> LASSO {
         var copy = self
         copy.referenceOptimum = try solver.solve(cast(to: Double.self)).cast()
         return copy
@@ -118,8 +125,11 @@ extension LASSO {
 }
 
 extension LogisticRegression {
+    /// This instance with `referenceOptimum` computed by FISTA (default settings) on its Double copy.
+    public func withReferenceOptimum() throws -> LogisticRegression { try withReferenceOptimum(FISTA()) }
+
     /// This instance with `referenceOptimum` computed by `solver` on its Double copy.
-    public func withReferenceOptimum(_ solver: FISTA = FISTA()) throws -> LogisticRegression {
+    public func withReferenceOptimum(_ solver: FISTA) throws -> LogisticRegression {
         var copy = self
         copy.referenceOptimum = try solver.solve(cast(to: Double.self)).cast()
         return copy

@@ -15,7 +15,7 @@ enum ProblemSource {
             var out = [LASSO<S>]()
             for (k, p) in all.enumerated() {
                 var q = p
-                if optimum && q.referenceOptimum == nil { q = try q.withReferenceOptimum() }
+                if optimum && q.referenceOptimum == nil { q = try q.withReferenceOptimum(referenceSolver(k + 1, all.count)) }
                 out.append(q.cast(to: S.self))
                 progress?(k + 1, all.count)
             }
@@ -38,7 +38,7 @@ enum ProblemSource {
         guard n > 0 else { throw ValidationError("suite \(suite.name) group \(group) has no \(split.rawValue) instances") }
         return try (0..<n).map { k in
             var p = make(k)
-            if optimum { p = try p.withReferenceOptimum() }
+            if optimum { p = try p.withReferenceOptimum(referenceSolver(k + 1, n)) }
             progress?(k + 1, n)
             return p.cast(to: S.self)
         }
@@ -46,6 +46,19 @@ enum ProblemSource {
 }
 
 extension ProblemSource {
+    /// The reference solver for instance `k` of `n`, showing its iteration and KKT residual on the
+    /// progress line (at most twice a second) so that long solves on large problems are visible.
+    static func referenceSolver(_ k: Int, _ n: Int) -> FISTA {
+        var solver = FISTA()
+        let throttle = Throttle(interval: 0.5), target = String(format: "%.0e", solver.tolerance)
+        solver.progress = { iteration, kkt in
+            if throttle.due() {
+                progressLine("  instance \(k)/\(n): reference optimum by FISTA, iteration \(iteration), KKT residual \(String(format: "%.1e", kkt)) (target \(target))")
+            }
+        }
+        return solver
+    }
+
     /// Group `index` of the suite at `path`.
     static func suiteGroup(_ path: String, _ index: Int) throws -> (suite: ProblemSuite, group: ProblemSuite.Group) {
         let suite = try ProblemsCommand.loadSuite(path)
@@ -97,7 +110,7 @@ extension ProblemSource {
         let n = min(count ?? available, available)
         return try (0..<n).map { k in
             var p = try make(k)
-            if optimum && p.referenceOptimum == nil { p = try RealData.loading { try p.withReferenceOptimum() } }
+            if optimum && p.referenceOptimum == nil { p = try RealData.loading { try p.withReferenceOptimum(referenceSolver(k + 1, n)) } }
             progress?(k + 1, n)
             return p.cast(to: S.self)
         }
@@ -135,6 +148,21 @@ extension ProblemSource {
             throw ValidationError("suite \(suite.name) group \(group) is the graph energy \(family.rawValue), which has no decentralized node oracles; this command runs LASSO and logistic-regression problems (graph energies: `l2o bench graph-energy`)")
         }
         return family == .logistic || family == .logisticAdult
+    }
+}
+
+/// True at most once per `interval` seconds (thread-safe).
+final class Throttle: @unchecked Sendable {
+    private let interval: TimeInterval
+    private var last = Date.distantPast
+    private let lock = NSLock()
+    init(interval: TimeInterval) { self.interval = interval }
+    func due() -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        let now = Date()
+        guard now.timeIntervalSince(last) >= interval else { return false }
+        last = now
+        return true
     }
 }
 

@@ -13,6 +13,18 @@ final class ReferenceOptimumTests: XCTestCase {
         XCTAssertGreaterThan(opt.x.normInf(), 0)
     }
 
+    func testProgressSeesEveryIterationAndTheFinalResidual() throws {
+        final class Log: @unchecked Sendable { var items = [(Int, Double)]() }
+        let p = try LASSOFamily<Double>(nodes: 4, dimension: 30, samplesPerNode: 5, lambda: 0.1, seed: 3).instance(.test, index: 0)
+        let log = Log()
+        var solver = FISTA()
+        solver.progress = { k, r in log.items.append((k, r)) }
+        let opt = try solver.solve(p)
+        XCTAssertEqual(log.items.map(\.0), Array(1...opt.iterations))
+        XCTAssertEqual(log.items.last?.1, opt.kktResidual)
+        XCTAssertGreaterThan(log.items.first!.1, solver.tolerance)
+    }
+
     func testLinearRegressionOptimumIsTheNormalEquationsSolution() throws {
         let p = try LASSOFamily<Double>.linearRegression(nodes: 2, dimension: 6, samplesPerNode: 10, seed: 5).instance(.train, index: 0)
         XCTAssertEqual(p.regularizer, .none)
