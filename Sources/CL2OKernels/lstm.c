@@ -6,7 +6,8 @@
    e^r (|r| <= ln2/2) and 2^k built from its exponent bits — the same approximation as the Swift
    FastMath.exp, written so that the compiler can fuse multiply-adds. */
 static inline float exp_f32(float x) {
-    float xc = fminf(fmaxf(x, -87.0f), 88.0f);
+    /* Comparisons rather than fminf/fmaxf, so that a NaN input stays NaN (divergence must show). */
+    float xc = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
     const float shifter = 12582912.0f; /* 1.5 * 2^23 */
     float kf = xc * 1.44269504f + shifter;
     float k = kf - shifter;
@@ -27,7 +28,8 @@ static inline float exp_f32(float x) {
 #include <immintrin.h>
 
 static inline __m256 exp8(__m256 x) {
-    __m256 xc = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
+    /* max/min return their second operand when either is NaN: x last keeps a NaN a NaN. */
+    __m256 xc = _mm256_min_ps(_mm256_set1_ps(88.0f), _mm256_max_ps(_mm256_set1_ps(-87.0f), x));
     const __m256 shifter = _mm256_set1_ps(12582912.0f);
     __m256 kf = _mm256_fmadd_ps(xc, _mm256_set1_ps(1.44269504f), shifter);
     __m256 k = _mm256_sub_ps(kf, shifter);

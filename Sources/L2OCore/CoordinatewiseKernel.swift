@@ -32,6 +32,7 @@ public enum CoordinatewiseKernel {
         precondition(h.shape == [m, H] && c.shape == [m, H], "CoordinatewiseKernel: h \(h.shape), c \(c.shape) for \(m) rows")
         precondition(w.shape == [nin, G] && u.shape == [H, G] && b.shape == [G], "CoordinatewiseKernel: LSTM weights \(w.shape), \(u.shape), \(b.shape)")
         precondition(w1.shape == [H, H1] && b1.shape == [H1] && w2.shape[0] == H1 && b2.shape == [O], "CoordinatewiseKernel: linear weights \(w1.shape), \(w2.shape)")
+        Runtime.configure()  // single-threaded BLAS: the blocks below already run on all cores
         let wu = Tensor.concat([w, u], axis: 0)
         var out = Tensor<S>(shape: [m, O]) { _ in }
         var hNew = Tensor<S>(shape: [m, H]) { _ in }
@@ -56,7 +57,8 @@ public enum CoordinatewiseKernel {
             let R = blockRows
             Parallel.forEachChunk(m, minimumPerChunk: 4 * R) { rows in
                 // Within a block everything is stored transposed (feature-major, rows contiguous),
-                // so every elementwise loop runs over `rb` contiguous rows and vectorizes without tails.
+                // so every elementwise loop runs over `rb` contiguous rows and vectorizes (full
+                // blocks of 128 rows have no scalar tails).
                 let xhT = UnsafeMutablePointer<N>.allocate(capacity: K * R)
                 let gT = UnsafeMutablePointer<N>.allocate(capacity: G * R)
                 let cT = UnsafeMutablePointer<N>.allocate(capacity: H * R)

@@ -120,8 +120,9 @@ extension Double: TensorScalar {
     }
 }
 
-/// Controls the number of threads OpenBLAS uses for one call. Kernels that run their own
-/// parallel loops never call BLAS from inside them, so the two kinds of parallelism never nest.
+/// Controls the number of threads OpenBLAS uses for one call. `Runtime.configure()` sets it to 1,
+/// so kernels that call BLAS from inside their own parallel loops (`CoordinatewiseKernel`) never
+/// nest two kinds of parallelism.
 public enum BLASThreads {
     public static func set(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
     public static var current: Int { Int(openblas_get_num_threads()) }

@@ -40,11 +40,13 @@ public final class CoordinatewiseNet<Scalar: TensorScalar>: Module {
     public func callAsFunction(_ features: Variable<Scalar>, state: (h: Variable<Scalar>, c: Variable<Scalar>), context: ForwardContext<Scalar>)
         throws -> (out: Variable<Scalar>, state: (h: Variable<Scalar>, c: Variable<Scalar>))
     {
-        if !(context.tape?.isRecording ?? false), !features.isRecorded, !state.h.isRecorded, !state.c.isRecorded,
+        if !(context.tape?.isRecording ?? false), !context.hasSubstitutes,
+           !features.isRecorded, !state.h.isRecorded, !state.c.isRecorded,
            let b1 = hidden.bias, let b2 = output.bias, features.shape.count == 2, features.shape[1] == lstm.inputSize,
            state.h.shape == [features.shape[0], lstm.hiddenSize], state.c.shape == state.h.shape {
-            // Inference: one fused, cache-blocked pass (the same arithmetic without intermediate
-            // tensors). Bad shapes take the path below, which reports them.
+            // Inference with the stored parameters: one fused, cache-blocked pass (the same
+            // arithmetic without intermediate tensors). Substituted parameters and bad shapes take
+            // the path below (which uses the substitutes and reports bad shapes).
             let act: CoordinatewiseKernel.Activation
             switch outputActivation {
             case .relu: act = .relu
@@ -144,6 +146,14 @@ public final class MiLoDoModel<Scalar: TensorScalar>: Module {
         nodes = ns
     }
 
+    /// Evaluates every node's networks in Float in tape-free steps (`CoordinatewiseNet.useFloatInference`);
+    /// iterates, gradients and duals keep the model's scalar. For a Double run of a model trained
+    /// in Float this costs the networks' Float rounding (relative 1e-7 in the coefficients) and
+    /// runs them several times faster.
+    public func useFloatInference(_ on: Bool) {
+        for node in nodes { for net in [node.m, node.s, node.u] { net.useFloatInference(on) } }
+    }
+
     /// Switches to bounded outputs around Exact Diffusion's constants (a departure from the paper,
     /// which uses ReLU/exp/ReLU): with the networks' raw outputs `o`,
     /// ```
@@ -154,14 +164,6 @@ public final class MiLoDoModel<Scalar: TensorScalar>: Module {
     /// horizons cannot drift to the large steps and mixing weights that a short-horizon loss
     /// rewards but that oscillate or diverge later. Zero biases start at Exact Diffusion.
     /// `stepAlpha` (default `alpha`) bounds `p_i` alone: `p_i = γ₀ (1 + α_M tanh o_M)`.
-    /// Evaluates every node's networks in Float in tape-free steps (`CoordinatewiseNet.useFloatInference`);
-    /// iterates, gradients and duals keep the model's scalar. For a Double run of a model trained
-    /// in Float this costs the networks' Float rounding (relative 1e-7 in the coefficients) and
-    /// runs them several times faster.
-    public func useFloatInference(_ on: Bool) {
-        for node in nodes { for net in [node.m, node.s, node.u] { net.useFloatInference(on) } }
-    }
-
     public func useBoundedOutputs(alpha: Scalar, stepAlpha: Scalar? = nil, gamma0: Scalar, mixing: MixingMatrix<Scalar>) {
         let aM = stepAlpha ?? alpha
         precondition(alpha > 0 && alpha < 1 && aM > 0 && aM < 1 && gamma0 > 0, "bounded outputs need 0 < α < 1 and γ₀ > 0")

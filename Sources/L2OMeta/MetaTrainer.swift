@@ -113,6 +113,9 @@ public final class MetaTrainer<Scalar: TensorScalar> {
             throw MetaTrainingError.invalid("training problems have \(training[0].nodes) nodes but the topology has \(mixing.nodeCount)")
         }
         self.model = model
+        // Tape-free parts of training (burn-in, validation) must use the live weights, not a
+        // Float copy taken before training changed them.
+        model.useFloatInference(false)
         self.mixing = mixing
         self.training = training
         self.curriculum = curriculum

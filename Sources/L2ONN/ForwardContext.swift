@@ -48,6 +48,9 @@ public struct ForwardContext<Scalar: TensorScalar> {
         try self.init(tape: tape, substitutes: pairs)
     }
 
+    /// Whether some parameters are replaced by other variables in this forward pass.
+    @inlinable public var hasSubstitutes: Bool { !substitutes.isEmpty }
+
     /// The variable standing for `p` in this forward pass.
     @inlinable
     public func variable(_ p: Parameter<Scalar>) -> Variable<Scalar> {

@@ -128,7 +128,8 @@ enum Benchmarks {
 
     /// One Prox-ED iteration on LASSO(10, 30000, 1000, 0.1) in Float (A is 1.2 GB), then in Double
     /// (2.4 GB), each next to one iteration of the learned rule on the same instance (its cost does
-    /// not depend on θ's values); in Double also with the networks evaluated in Float.
+    /// not depend on θ's values; the rule has the shipped checkpoint's shape: residual input and
+    /// step normalization); in Double also with the networks evaluated in Float.
     static func proxEDStep(_ s: BenchSettings) -> [JSONLine] {
         proxEDAndMiLoDo(Float.self, s) + proxEDAndMiLoDo(Double.self, s)
     }
@@ -151,7 +152,9 @@ enum Benchmarks {
         j.add("gbps", Double(n * N * d * MemoryLayout<S>.size) / (ms * 1e6))
         var rng = RandomState(seed: 5)
         let model = try! MiLoDoModel<S>(topology: w.topology, stepFeatures: .residual, rng: &rng)
-        model.specialInitialize(gamma0: 0.03, mixing: w, rng: &rng)
+        model.specialInitialize(gamma0: 0.05, mixing: w, rng: &rng)
+        model.useBoundedOutputs(alpha: 0.5, stepAlpha: 0.9, gamma0: 0.05, mixing: w)
+        model.stepScaleReference = 42.71
         var lines = [j]
         for floatNets in S.self == Float.self ? [false] : [false, true] {
             model.useFloatInference(floatNets)
@@ -169,9 +172,10 @@ enum Benchmarks {
         return lines
     }
 
-    /// Inference of one coordinate-wise network (LSTM hidden 20 → 20 → 1, three inputs) over
-    /// 300,000 rows — one of the thirty networks a MiLoDo iteration evaluates at LASSO(10, 30000, ·)
-    /// — in Float and Double, through the fused kernel `CoordinatewiseKernel.forward`.
+    /// Inference of one coordinate-wise network (LSTM hidden 20 → 20 → 1, three inputs, like φ_M
+    /// with the residual feature) over 300,000 rows — as many rows as one of MiLoDo's three
+    /// networks sees over all 10 nodes of LASSO(10, 30000, ·) — in Float and Double, through the
+    /// fused kernel `CoordinatewiseKernel.forward`.
     static func coordinatewiseNet(_ s: BenchSettings) -> [JSONLine] {
         func one<S: TensorScalar>(_: S.Type) -> JSONLine {
             let m = 300_000, nin = 3, H = 20

@@ -58,34 +58,53 @@ final class CoordinatewiseKernelTests: XCTestCase {
     }
 
     func testFusedForwardMatchesTheComposedOpsInFloat() {
-        let m = 777, nin = 2, H = 20, O = 1
-        let net = Net<Float>(inputs: nin, hidden: H, hidden1: H, outputs: O, seed: 3)
-        let x = Tensor<Float>.normal([m, nin], seed: 20), h = Tensor<Float>.normal([m, H], seed: 21) * 0.5
-        let c = Tensor<Float>.normal([m, H], seed: 22)
-        let want = reference(net, x: x, h: h, c: c, .exp)
-        let got = CoordinatewiseKernel.forward(x: x, h: h, c: c, w: net.w, u: net.u, b: net.b,
-                                               w1: net.w1, b1: net.b1, w2: net.w2, b2: net.b2, activation: .exp)
-        XCTAssertLessThan(got.out.maxAbsDifference(want.out), 1e-5)
-        XCTAssertLessThan(got.h.maxAbsDifference(want.h), 1e-5)
-        XCTAssertLessThan(got.c.maxAbsDifference(want.c), 1e-5)
+        // Short blocks (below one 8-lane vector), partial blocks and several chunks.
+        for (m, act) in [(1, CoordinatewiseKernel.Activation.exp), (7, .relu), (45, .identity), (777, .exp), (2053, .relu)] {
+            let nin = 2, H = 20, O = 1
+            let net = Net<Float>(inputs: nin, hidden: H, hidden1: H, outputs: O, seed: UInt64(3 + m))
+            let x = Tensor<Float>.normal([m, nin], seed: 20), h = Tensor<Float>.normal([m, H], seed: 21) * 0.5
+            let c = Tensor<Float>.normal([m, H], seed: 22)
+            let want = reference(net, x: x, h: h, c: c, act)
+            let got = CoordinatewiseKernel.forward(x: x, h: h, c: c, w: net.w, u: net.u, b: net.b,
+                                                   w1: net.w1, b1: net.b1, w2: net.w2, b2: net.b2, activation: act)
+            XCTAssertLessThan(got.out.maxAbsDifference(want.out), 1e-5, "out, m = \(m)")
+            XCTAssertLessThan(got.h.maxAbsDifference(want.h), 1e-5, "h, m = \(m)")
+            XCTAssertLessThan(got.c.maxAbsDifference(want.c), 1e-5, "c, m = \(m)")
+        }
     }
 
-    /// Double inputs with Float weights: the arithmetic is Float's (results within Float rounding
-    /// of the Double network with the same, Float-representable, weights) and the results are Double.
+    /// A NaN reaching a network stays NaN in its LSTM state (the activations' clamps must not turn
+    /// it into a finite value); as in the composed ops, the hidden ReLU maps it to 0 downstream.
+    func testNaNInputsPropagate() {
+        let net = Net<Float>(inputs: 2, hidden: 20, hidden1: 20, outputs: 1, seed: 9)
+        var x = Tensor<Float>.normal([40, 2], seed: 1)
+        x.withUnsafeMutableBufferPointer { $0[2 * 17] = .nan }
+        let got = CoordinatewiseKernel.forward(x: x, h: .zeros([40, 20]), c: .zeros([40, 20]), w: net.w, u: net.u, b: net.b,
+                                               w1: net.w1, b1: net.b1, w2: net.w2, b2: net.b2, activation: .identity)
+        XCTAssertTrue(got.c.rows(17..<18).scalars.allSatisfy(\.isNaN))
+        XCTAssertTrue(got.h.rows(17..<18).scalars.allSatisfy(\.isNaN))
+        XCTAssertTrue(got.c.rows(0..<17).isFinite && got.c.rows(18..<40).isFinite, "other rows are unaffected")
+    }
+
+    /// Double inputs with Float weights compute exactly what the Float kernel computes on the
+    /// Float-rounded inputs (so the arithmetic is Float's), and agree with the Double network to
+    /// Float accuracy.
     func testFloatWeightsOnDoubleInputsComputeInFloat() {
         let m = 600, nin = 3, H = 20, O = 2
         let netF = Net<Float>(inputs: nin, hidden: H, hidden1: H, outputs: O, seed: 5)
         let netD = netF.cast(Double.self)
         let x = Tensor<Double>.normal([m, nin], seed: 30), h = Tensor<Double>.normal([m, H], seed: 31) * 0.5
         let c = Tensor<Double>.normal([m, H], seed: 32)
-        let want = reference(netD, x: x, h: h, c: c, .relu)
         let got = CoordinatewiseKernel.forward(x: x, h: h, c: c, w: netF.w, u: netF.u, b: netF.b,
                                                w1: netF.w1, b1: netF.b1, w2: netF.w2, b2: netF.b2, activation: .relu)
-        let dOut = got.out.maxAbsDifference(want.out), dC = got.c.maxAbsDifference(want.c)
-        XCTAssertLessThan(dOut, 1e-5)
-        XCTAssertLessThan(dC, 1e-5)
-        XCTAssertGreaterThan(dC, 1e-12, "the cell state carries Float rounding, so Float arithmetic was used")
-        // Every result is a Float value widened to Double.
-        XCTAssertTrue(got.c.scalars.allSatisfy { Double(Float($0)) == $0 })
+        let inFloat = CoordinatewiseKernel.forward(x: x.cast(to: Float.self), h: h.cast(to: Float.self), c: c.cast(to: Float.self),
+                                                   w: netF.w, u: netF.u, b: netF.b, w1: netF.w1, b1: netF.b1,
+                                                   w2: netF.w2, b2: netF.b2, activation: .relu)
+        XCTAssertEqual(got.out, inFloat.out.cast(to: Double.self))
+        XCTAssertEqual(got.h, inFloat.h.cast(to: Double.self))
+        XCTAssertEqual(got.c, inFloat.c.cast(to: Double.self))
+        let want = reference(netD, x: x, h: h, c: c, .relu)
+        XCTAssertLessThan(got.out.maxAbsDifference(want.out), 1e-5)
+        XCTAssertLessThan(got.c.maxAbsDifference(want.c), 1e-5)
     }
 }
