@@ -11,7 +11,8 @@ import Foundation
 /// instead of streaming `[m, 4H]` and `[m, H₁]` tensors through memory between passes.
 /// Blocks are split across cores.
 public enum CoordinatewiseKernel {
-    public enum Activation: Sendable { case identity, relu, exp }
+    /// The output activation (also `CoordinatewiseNet.Output`; the raw values are stored in checkpoints).
+    public enum Activation: String, Sendable, Codable { case relu, exp, identity }
 
     /// Rows per block: 128 rows of gates (4H = 80) are 40 KB in Float.
     public static let blockRows = 128

@@ -6,7 +6,7 @@ import L2ONN
 /// Linear(20, out) → output activation, applied to every coordinate independently (rows are
 /// coordinates, so a model trained at d = 300 runs at any d).
 public final class CoordinatewiseNet<Scalar: TensorScalar>: Module {
-    public enum Output: String, Sendable, Codable { case relu, exp, identity }
+    public typealias Output = CoordinatewiseKernel.Activation
     public let lstm: LSTMCell<Scalar>
     public let hidden: Linear<Scalar>
     public let output: Linear<Scalar>
@@ -47,21 +47,15 @@ public final class CoordinatewiseNet<Scalar: TensorScalar>: Module {
             // Inference with the stored parameters: one fused, cache-blocked pass (the same
             // arithmetic without intermediate tensors). Substituted parameters and bad shapes take
             // the path below (which uses the substitutes and reports bad shapes).
-            let act: CoordinatewiseKernel.Activation
-            switch outputActivation {
-            case .relu: act = .relu
-            case .exp: act = .exp
-            case .identity: act = .identity
-            }
             let r: (out: Tensor<Scalar>, h: Tensor<Scalar>, c: Tensor<Scalar>)
             if let f = floatWeights {
                 r = CoordinatewiseKernel.forward(x: features.value, h: state.h.value, c: state.c.value,
-                                                 w: f[0], u: f[1], b: f[2], w1: f[3], b1: f[4], w2: f[5], b2: f[6], activation: act)
+                                                 w: f[0], u: f[1], b: f[2], w1: f[3], b1: f[4], w2: f[5], b2: f[6], activation: outputActivation)
             } else {
                 r = CoordinatewiseKernel.forward(
                     x: features.value, h: state.h.value, c: state.c.value,
                     w: lstm.weightIH.value, u: lstm.weightHH.value, b: lstm.bias.value,
-                    w1: hidden.weight.value, b1: b1.value, w2: output.weight.value, b2: b2.value, activation: act)
+                    w1: hidden.weight.value, b1: b1.value, w2: output.weight.value, b2: b2.value, activation: outputActivation)
             }
             let tape = features.tape ?? state.h.tape
             return (Variable(r.out, tape: tape, id: -1), (Variable(r.h, tape: tape, id: -1), Variable(r.c, tape: tape, id: -1)))
