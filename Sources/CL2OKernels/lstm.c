@@ -109,3 +109,12 @@ void l2o_lstm_block_f32(int rb, int H, float *gates, const float *bias, float *c
 void l2o_relu_f32(int count, float *x) {
     for (int k = 0; k < count; k++) x[k] = x[k] > 0.0f ? x[k] : 0.0f;
 }
+
+void l2o_tanh_f32(int count, float *x) {
+    int k = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+    for (; k + 8 <= count; k += 8) _mm256_storeu_ps(x + k, logistic8(_mm256_loadu_ps(x + k), -2.0f, 2.0f, -1.0f));
+#endif
+    for (; k < count; k++) x[k] = logistic1(x[k], -2.0f, 2.0f, -1.0f);
+}
+

@@ -45,16 +45,9 @@ public enum CoordinatewiseKernel {
         x.scalars.withUnsafeBufferPointer { xp in
         h.scalars.withUnsafeBufferPointer { hp in
         c.scalars.withUnsafeBufferPointer { cp in
-        wu.scalars.withUnsafeBufferPointer { wup in
-        b.scalars.withUnsafeBufferPointer { bp in
-        w1.scalars.withUnsafeBufferPointer { w1p in
-        b1.scalars.withUnsafeBufferPointer { b1p in
-        w2.scalars.withUnsafeBufferPointer { w2p in
-        b2.scalars.withUnsafeBufferPointer { b2p in
+        withWeights(wu.scalars, b.scalars, w1.scalars, b1.scalars, w2.scalars, b2.scalars) { weights in
             let X = xp.baseAddress!, Hp = hp.baseAddress!, C = cp.baseAddress!
             let Out = op.baseAddress!, Hn = hnp.baseAddress!, Cn = cnp.baseAddress!
-            let WU = wup.baseAddress!, B = bp.baseAddress!, W1 = w1p.baseAddress!, B1 = b1p.baseAddress!
-            let W2 = w2p.baseAddress!, B2 = b2p.baseAddress!
             let R = blockRows
             Parallel.forEachChunk(m, minimumPerChunk: 4 * R) { rows in
                 // Within a block everything is stored transposed (feature-major, rows contiguous),
@@ -75,61 +68,93 @@ public enum CoordinatewiseKernel {
                         for k in 0..<nin { xhT[k * rb + r] = N(sx[k]) }
                         for j in 0..<H { xhT[(nin + j) * rb + r] = N(sh[j]); cT[j * rb + r] = N(sc[j]) }
                     }
-                    // gatesᵀ [4H, rb] = [W ; U]ᵀ [x | h]ᵀ
-                    N.gemm(transA: true, transB: false, m: G, n: rb, k: K, alpha: 1, a: WU, lda: G,
-                           b: xhT, ldb: rb, beta: 0, c: gT, ldc: rb)
-                    // σ on i, f, o and tanh(v) = 2σ(2v) − 1 on g, then c' and h' (the formulas of
-                    // `LSTMActivations.forward`); Float through the C kernel (AVX2/FMA when built for them).
-                    if N.self == Float.self {
-                        func f(_ p: UnsafeMutablePointer<N>) -> UnsafeMutablePointer<Float> { UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self) }
-                        l2o_lstm_block_f32(Int32(rb), Int32(H), f(gT), UnsafeRawPointer(B).assumingMemoryBound(to: Float.self), f(cT), f(hT))
-                    } else {
-                        for j in 0..<G {
-                            let row = gT + j * rb, bj = B[j]
-                            if j >= 2 * H && j < 3 * H {
-                                for r in 0..<rb { row[r] = 2 / (1 + N.kernelExp(-2 * (row[r] + bj))) + -1 }
-                            } else {
-                                for r in 0..<rb { row[r] = 1 / (1 + N.kernelExp(-1 * (row[r] + bj))) + 0 }
-                            }
-                        }
-                        for j in 0..<H {
-                            let ig = gT + j * rb, fg = gT + (H + j) * rb, gg = gT + (2 * H + j) * rb, og = gT + (3 * H + j) * rb
-                            let cj = cT + j * rb, hj = hT + j * rb
-                            for r in 0..<rb {
-                                let cv = fg[r] * cj[r] + ig[r] * gg[r]
-                                let th = 2 / (1 + N.kernelExp(-2 * cv)) - 1
-                                cj[r] = cv
-                                hj[r] = og[r] * th
-                            }
-                        }
-                    }
+                    block(rb: rb, inputs: nin, hidden: H, hidden1: H1, outputs: O, xh: xhT, gates: gT, c: cT, h: hT,
+                          hid: hidT, out: outT, weights: weights, activation: activation)
                     for r in 0..<rb {
                         let dh = Hn + (r0 + r) * H, dc = Cn + (r0 + r) * H
                         for j in 0..<H { dh[j] = S(hT[j * rb + r]); dc[j] = S(cT[j * rb + r]) }
-                    }
-                    // hiddenᵀ [H1, rb] = relu(W₁ᵀ h'ᵀ + b₁)
-                    for j in 0..<H1 { let row = hidT + j * rb, bj = B1[j]; for r in 0..<rb { row[r] = bj } }
-                    N.gemm(transA: true, transB: false, m: H1, n: rb, k: H, alpha: 1, a: W1, lda: H1,
-                           b: hT, ldb: rb, beta: 1, c: hidT, ldc: rb)
-                    if N.self == Float.self {
-                        l2o_relu_f32(Int32(H1 * rb), UnsafeMutableRawPointer(hidT).assumingMemoryBound(to: Float.self))
-                    } else {
-                        for k in 0..<(H1 * rb) { hidT[k] = hidT[k] > 0 ? hidT[k] : 0 }
-                    }
-                    // outᵀ [O, rb] = act(W₂ᵀ hiddenᵀ + b₂)
-                    for j in 0..<O { let row = outT + j * rb, bj = B2[j]; for r in 0..<rb { row[r] = bj } }
-                    N.gemm(transA: true, transB: false, m: O, n: rb, k: H1, alpha: 1, a: W2, lda: O,
-                           b: hidT, ldb: rb, beta: 1, c: outT, ldc: rb)
-                    switch activation {
-                    case .identity: break
-                    case .relu: for k in 0..<(O * rb) { outT[k] = outT[k] > 0 ? outT[k] : 0 }
-                    case .exp: for k in 0..<(O * rb) { outT[k] = N.exp(outT[k]) }
                     }
                     for r in 0..<rb { for j in 0..<O { Out[(r0 + r) * O + j] = S(outT[j * rb + r]) } }
                     r0 += rb
                 }
             }
-        }}}}}}}}}}}}
+        }}}}}}}
         return (out, hNew, cNew)
+    }
+
+    /// Pointers to one network's weights: `[W ; U]`, `b`, `W₁`, `b₁`, `W₂`, `b₂`.
+    @usableFromInline
+    struct BlockWeights<N: TensorScalar> {
+        @usableFromInline let wu, b, w1, b1, w2, b2: UnsafePointer<N>
+        @inlinable init(_ p: [UnsafePointer<N>]) { (wu, b, w1, b1, w2, b2) = (p[0], p[1], p[2], p[3], p[4], p[5]) }
+    }
+
+    /// Calls `body` with pointers to the six weight arrays.
+    @inlinable
+    static func withWeights<N: TensorScalar, R>(_ wu: [N], _ b: [N], _ w1: [N], _ b1: [N], _ w2: [N], _ b2: [N],
+                                                _ body: (BlockWeights<N>) -> R) -> R {
+        wu.withUnsafeBufferPointer { p0 in b.withUnsafeBufferPointer { p1 in w1.withUnsafeBufferPointer { p2 in
+            b1.withUnsafeBufferPointer { p3 in w2.withUnsafeBufferPointer { p4 in b2.withUnsafeBufferPointer { p5 in
+                body(BlockWeights([p0, p1, p2, p3, p4, p5].map { $0.baseAddress! }))
+            }}}}}}
+    }
+
+    /// One block of `rb` rows, feature-major (`x[k·rb + r]`): `xh [K = nin + H, rb]` holds the
+    /// features and the previous `h`; `c [H, rb]` is updated in place, `h [H, rb]` receives `h'`,
+    /// `out [O, rb]` the activated outputs (`gates [4H, rb]` and `hid [H1, rb]` are scratch).
+    @inlinable
+    static func block<N: TensorScalar>(
+        rb: Int, inputs nin: Int, hidden H: Int, hidden1 H1: Int, outputs O: Int,
+        xh: UnsafeMutablePointer<N>, gates: UnsafeMutablePointer<N>, c: UnsafeMutablePointer<N>, h: UnsafeMutablePointer<N>,
+        hid: UnsafeMutablePointer<N>, out: UnsafeMutablePointer<N>, weights: BlockWeights<N>, activation: Activation
+    ) {
+        let G = 4 * H, K = nin + H
+        let wu = weights.wu, b = weights.b, w1 = weights.w1, b1 = weights.b1, w2 = weights.w2, b2 = weights.b2
+        // gatesᵀ [4H, rb] = [W ; U]ᵀ [x | h]ᵀ
+        N.gemm(transA: true, transB: false, m: G, n: rb, k: K, alpha: 1, a: wu, lda: G,
+               b: xh, ldb: rb, beta: 0, c: gates, ldc: rb)
+        // σ on i, f, o and tanh(v) = 2σ(2v) − 1 on g, then c' and h' (the formulas of
+        // `LSTMActivations.forward`); Float through the C kernel (AVX2/FMA when built for them).
+        if N.self == Float.self {
+            func f(_ p: UnsafeMutablePointer<N>) -> UnsafeMutablePointer<Float> { UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self) }
+            l2o_lstm_block_f32(Int32(rb), Int32(H), f(gates), UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), f(c), f(h))
+        } else {
+            for j in 0..<G {
+                let row = gates + j * rb, bj = b[j]
+                if j >= 2 * H && j < 3 * H {
+                    for r in 0..<rb { row[r] = 2 / (1 + N.kernelExp(-2 * (row[r] + bj))) + -1 }
+                } else {
+                    for r in 0..<rb { row[r] = 1 / (1 + N.kernelExp(-1 * (row[r] + bj))) + 0 }
+                }
+            }
+            for j in 0..<H {
+                let ig = gates + j * rb, fg = gates + (H + j) * rb, gg = gates + (2 * H + j) * rb, og = gates + (3 * H + j) * rb
+                let cj = c + j * rb, hj = h + j * rb
+                for r in 0..<rb {
+                    let cv = fg[r] * cj[r] + ig[r] * gg[r]
+                    let th = 2 / (1 + N.kernelExp(-2 * cv)) - 1
+                    cj[r] = cv
+                    hj[r] = og[r] * th
+                }
+            }
+        }
+        // hiddenᵀ [H1, rb] = relu(W₁ᵀ h'ᵀ + b₁)
+        for j in 0..<H1 { let row = hid + j * rb, bj = b1[j]; for r in 0..<rb { row[r] = bj } }
+        N.gemm(transA: true, transB: false, m: H1, n: rb, k: H, alpha: 1, a: w1, lda: H1,
+               b: h, ldb: rb, beta: 1, c: hid, ldc: rb)
+        if N.self == Float.self {
+            l2o_relu_f32(Int32(H1 * rb), UnsafeMutableRawPointer(hid).assumingMemoryBound(to: Float.self))
+        } else {
+            for k in 0..<(H1 * rb) { hid[k] = hid[k] > 0 ? hid[k] : 0 }
+        }
+        // outᵀ [O, rb] = act(W₂ᵀ hiddenᵀ + b₂)
+        for j in 0..<O { let row = out + j * rb, bj = b2[j]; for r in 0..<rb { row[r] = bj } }
+        N.gemm(transA: true, transB: false, m: O, n: rb, k: H1, alpha: 1, a: w2, lda: O,
+               b: hid, ldb: rb, beta: 1, c: out, ldc: rb)
+        switch activation {
+        case .identity: break
+        case .relu: for k in 0..<(O * rb) { out[k] = out[k] > 0 ? out[k] : 0 }
+        case .exp: for k in 0..<(O * rb) { out[k] = N.exp(out[k]) }
+        }
     }
 }

@@ -17,15 +17,19 @@ public final class CoordinatewiseNet<Scalar: TensorScalar>: Module {
     public var children: NamedChildren<Scalar> { [("lstm", lstm), ("hidden", hidden), ("output", output)] }
     /// Float copies of the weights when inference runs in Float (see `useFloatInference`).
     public private(set) var floatWeights: [Tensor<Float>]?
+    /// The same Float weights laid out for `CoordinatewiseKernel.forward(state:…)` (packed LSTM states).
+    public private(set) var packedWeights: CoordinatewiseKernel.FloatWeights?
 
     /// Tape-free calls evaluate the network in Float from a copy of the current weights (inputs
     /// and outputs stay in `Scalar`); `false` returns to `Scalar`. Calls that record on a tape
     /// always use `Scalar` and the live parameters. The copy is taken now: call again after
     /// changing the weights.
     public func useFloatInference(_ on: Bool) {
-        guard on, let b1 = hidden.bias, let b2 = output.bias else { floatWeights = nil; return }
-        floatWeights = [lstm.weightIH.value, lstm.weightHH.value, lstm.bias.value, hidden.weight.value, b1.value,
-                        output.weight.value, b2.value].map { $0.cast(to: Float.self) }
+        guard on, let b1 = hidden.bias, let b2 = output.bias else { floatWeights = nil; packedWeights = nil; return }
+        let f = [lstm.weightIH.value, lstm.weightHH.value, lstm.bias.value, hidden.weight.value, b1.value,
+                 output.weight.value, b2.value].map { $0.cast(to: Float.self) }
+        floatWeights = f
+        packedWeights = .init(w: f[0], u: f[1], b: f[2], w1: f[3], b1: f[4], w2: f[5], b2: f[6])
     }
 
     public init(inputs: Int, outputs: Int, hiddenSize: Int = 20, activation: Output, rng: inout RandomState) throws {

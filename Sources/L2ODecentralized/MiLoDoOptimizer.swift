@@ -19,8 +19,27 @@ public struct MiLoDoOptimizer<Scalar: TensorScalar>: DecentralizedMethod {
     }
 
     public struct State {
-        public var rule: MiLoDoModel<Scalar>.State
+        /// The rule's state in one of two forms: as tensors (`step`), or packed for the Float
+        /// networks' in-place path (`inferenceStep`), which tape-free steps use when the model
+        /// has Float inference switched on.
+        var stored: MiLoDoModel<Scalar>.State?
+        var packed: MiLoDoModel<Scalar>.InferenceState?
         public var iteration = 0
+
+        public init(rule: MiLoDoModel<Scalar>.State, iteration: Int = 0) {
+            stored = rule
+            self.iteration = iteration
+        }
+
+        /// The rule's state as tensors (unpacked on demand).
+        public var rule: MiLoDoModel<Scalar>.State {
+            get { stored ?? packed!.unpacked }
+            set { stored = newValue; packed = nil }
+        }
+
+        /// Per node `[1, d]`, without unpacking.
+        var x: [Tensor<Scalar>] { packed?.x ?? stored!.x.map(\.value) }
+        var y: [Tensor<Scalar>] { packed?.y ?? stored!.y.map(\.value) }
     }
 
     public func makeState(_ p: NodeOracles<Scalar>, mixing: MixingMatrix<Scalar>) -> State {
@@ -54,6 +73,18 @@ public struct MiLoDoOptimizer<Scalar: TensorScalar>: DecentralizedMethod {
     public func step(_ s: inout State, _ p: NodeOracles<Scalar>, mixing: MixingMatrix<Scalar>,
                      observe: ((MiLoDoModel<Scalar>.Coefficients) -> Void)?) {
         let n = p.nodeCount, d = p.dimension
+        if observe == nil && model.hasFloatInference {
+            var packed = s.packed ?? .init(s.stored!)
+            s.packed = nil
+            s.stored = nil
+            model.inferenceStep(&packed, lambda: p.l1Weight) { xs in
+                let g = p.gradients(Tensor.concat(xs, axis: 0))  // [n, d]
+                return (0..<n).map { g.rows($0..<($0 + 1)).reshaped([1, d]) }
+            }
+            s.packed = packed
+            s.iteration += 1
+            return
+        }
         let context = ForwardContext<Scalar>(tape: nil)
         do {
             s.rule = try model.step(s.rule, lambda: p.l1Weight, context: context, observe: observe) { xs in
@@ -67,10 +98,10 @@ public struct MiLoDoOptimizer<Scalar: TensorScalar>: DecentralizedMethod {
         s.iteration += 1
     }
 
-    public func iterate(_ s: State) -> Tensor<Scalar> { Tensor.concat(s.rule.x.map(\.value), axis: 0) }
+    public func iterate(_ s: State) -> Tensor<Scalar> { Tensor.concat(s.x, axis: 0) }
 
     public func stateTensors(_ s: State) -> [(name: String, tensor: Tensor<Scalar>)] {
-        var out: [(name: String, tensor: Tensor<Scalar>)] = [("x", iterate(s)), ("y", Tensor.concat(s.rule.y.map(\.value), axis: 0))]
+        var out: [(name: String, tensor: Tensor<Scalar>)] = [("x", iterate(s)), ("y", Tensor.concat(s.y, axis: 0))]
         for (i, per) in s.rule.lstm.enumerated() {
             for (k, m) in ["M", "S", "U"].enumerated() {
                 out.append(("lstm.\(i).\(m).h", per[k].h.value))

@@ -107,4 +107,72 @@ final class CoordinatewiseKernelTests: XCTestCase {
         XCTAssertLessThan(got.out.maxAbsDifference(want.out), 1e-5)
         XCTAssertLessThan(got.c.maxAbsDifference(want.c), 1e-5)
     }
+
+    /// Packing an LSTM state into the kernel's block layout and back is exact for Float values,
+    /// for row counts with and without a partial last block.
+    func testPackedStateRoundTrip() {
+        for m in [0, 1, 127, 128, 129, 300] {
+            let h = Tensor<Float>.normal([m, 20], seed: 40), c = Tensor<Float>.normal([m, 20], seed: 41)
+            let packed = PackedLSTMState(h: h, c: c)
+            XCTAssertEqual(packed.rows, m)
+            let back = packed.unpacked(as: Float.self)
+            XCTAssertEqual(back.h, h, "h, m = \(m)")
+            XCTAssertEqual(back.c, c, "c, m = \(m)")
+            let copy = packed.copy().unpacked(as: Double.self)
+            XCTAssertEqual(copy.h, h.cast(to: Double.self))
+            XCTAssertEqual(copy.c, c.cast(to: Double.self))
+        }
+        // Inside a block, feature j of row r sits at j·rb + r (the layout the kernel works on).
+        let h = Tensor<Float>(shape: [3, 2], scalars: [1, 2, 3, 4, 5, 6])
+        let packed = PackedLSTMState(h: h, c: h)
+        XCTAssertEqual((0..<6).map { packed.h[$0] }, [1, 3, 5, 2, 4, 6])
+    }
+
+    /// The in-place kernel on a packed state computes what `forward(x:h:c:…)` computes: features
+    /// come from the `inputs` callback, outputs go to `outputs`, and the packed state holds h', c'.
+    func testPackedForwardMatchesTheTensorKernel() {
+        for (m, act) in [(1, CoordinatewiseKernel.Activation.identity), (7, .exp), (128, .relu), (129, .relu),
+                         (777, .exp), (2053, .identity)] {
+            let nin = 3, H = 20, O = 2
+            let net = Net<Float>(inputs: nin, hidden: H, hidden1: H, outputs: O, seed: UInt64(50 + m))
+            let x = Tensor<Float>.normal([m, nin], seed: 51), h = Tensor<Float>.normal([m, H], seed: 52) * 0.5
+            let c = Tensor<Float>.normal([m, H], seed: 53)
+            let want = CoordinatewiseKernel.forward(x: x, h: h, c: c, w: net.w, u: net.u, b: net.b,
+                                                    w1: net.w1, b1: net.b1, w2: net.w2, b2: net.b2, activation: act)
+            let state = PackedLSTMState(h: h, c: c)
+            let weights = CoordinatewiseKernel.FloatWeights(w: net.w, u: net.u, b: net.b, w1: net.w1, b1: net.b1, w2: net.w2, b2: net.b2)
+            var out = [Float](repeating: .nan, count: m * O)
+            let lock = NSLock()
+            var seen = 0
+            out.withUnsafeMutableBufferPointer { op in
+                let outP = op.baseAddress!
+                x.scalars.withUnsafeBufferPointer { xp in
+                    let X = xp.baseAddress!
+                    CoordinatewiseKernel.forward(state: state, weights: weights, activation: act, inputs: { r0, rb, f in
+                        for k in 0..<nin { for r in 0..<rb { f[k * rb + r] = X[(r0 + r) * nin + k] } }
+                    }, outputs: { r0, rb, o in
+                        for j in 0..<O { for r in 0..<rb { outP[(r0 + r) * O + j] = o[j * rb + r] } }
+                        lock.lock(); seen += rb; lock.unlock()
+                    })
+                }
+            }
+            XCTAssertEqual(seen, m, "every row reaches the output callback once, m = \(m)")
+            let got = state.unpacked(as: Float.self)
+            XCTAssertLessThan(Tensor(shape: [m, O], scalars: out).maxAbsDifference(want.out), 1e-6, "out, m = \(m)")
+            XCTAssertLessThan(got.h.maxAbsDifference(want.h), 1e-6, "h, m = \(m)")
+            XCTAssertLessThan(got.c.maxAbsDifference(want.c), 1e-6, "c, m = \(m)")
+            XCTAssertGreaterThan(want.out.normInf(), 0.01, "a non-trivial output, m = \(m)")
+        }
+    }
+
+    /// The vectorized tanh against the C library's, including saturation and NaN.
+    func testVectorizedTanh() {
+        var v: [Float] = (0..<203).map { Float($0 - 101) * 0.07 } + [-100, 100, .nan]
+        let want = v.map { Foundation.tanh(Double($0)) }
+        v.withUnsafeMutableBufferPointer { CoordinatewiseKernel.tanh($0.baseAddress!, count: $0.count) }
+        for (k, (got, w)) in zip(v, want).enumerated() {
+            if w.isNaN { XCTAssertTrue(got.isNaN, "NaN stays NaN"); continue }
+            XCTAssertEqual(Double(got), w, accuracy: 1e-6, "element \(k)")
+        }
+    }
 }

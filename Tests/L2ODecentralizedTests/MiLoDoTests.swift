@@ -106,6 +106,92 @@ final class MiLoDoTests: XCTestCase {
         XCTAssertEqual(native.iterate(c).maxAbsDifference(native.iterate(a)), 0, "switching back restores the Double networks")
     }
 
+    /// The packed in-place step (`inferenceStep`, taken by tape-free runs with Float networks)
+    /// against the tensor step with the same Float networks: paper and bounded outputs, both step
+    /// feature sets, a batch of two problems with their own step scales, on a non-regular graph.
+    /// Paper outputs agree to Float rounding of the block products; bounded outputs also take
+    /// `tanh` in Float (relative 1e-7).
+    func testPackedInferenceStepMatchesTheTensorStep() throws {
+        let w = try MixingMatrix<Double>(topology: try .star(4), rule: .metropolisHastings)
+        let data = (0..<problem.n).map(nodeData)
+        func grads(_ xs: [Tensor<Double>]) -> [Tensor<Double>] {
+            xs.enumerated().map { lassoGradientOp(Variable(constant: $0.element), a: data[$0.offset].0, b: data[$0.offset].1).value }
+        }
+        for bounded in [false, true] {
+            for features in MiLoDoStepFeatures.allCases {
+                var rng = RandomState(seed: 21)
+                let model = try MiLoDoModel<Double>(topology: w.topology, stepFeatures: features, rng: &rng)
+                if bounded { model.useBoundedOutputs(alpha: 0.5, stepAlpha: 0.8, gamma0: 0.05, mixing: w) }
+                model.specialInitialize(gamma0: 0.05, mixing: w, outputStd: 0.3, rng: &rng)
+                model.useFloatInference(true)
+                var start = model.initialState(batch: 2, dimension: problem.d, tape: nil, rng: &rng)
+                start.scale = Tensor([0.7, 1.3]).reshaped([2, 1])
+                var tensorState = start
+                var packed = MiLoDoModel<Double>.InferenceState(start)
+                let context = ForwardContext<Double>(tape: nil)
+                for _ in 0..<6 {
+                    tensorState = try model.step(tensorState, lambda: problem.lambda, context: context) { xs in
+                        grads(xs.map(\.value)).map { Variable(constant: $0) }
+                    }
+                    model.inferenceStep(&packed, lambda: problem.lambda, gradients: grads)
+                }
+                let tol = bounded ? 1e-5 : 1e-6
+                let label = "bounded \(bounded), \(features)"
+                let unpacked = packed.unpacked
+                for i in 0..<problem.n {
+                    let x = tensorState.x[i].value, y = tensorState.y[i].value
+                    XCTAssertGreaterThan(x.normInf(), 1e-3, "the run moved, \(label)")
+                    XCTAssertLessThan(packed.x[i].maxAbsDifference(x), tol * x.normInf(), "x, node \(i), \(label)")
+                    XCTAssertLessThan(packed.y[i].maxAbsDifference(y), tol * Swift.max(y.normInf(), 1e-3), "y, node \(i), \(label)")
+                    for k in 0..<3 {
+                        XCTAssertLessThan(unpacked.lstm[i][k].c.value.maxAbsDifference(tensorState.lstm[i][k].c.value), 1e-4, "c, node \(i), \(label)")
+                    }
+                }
+                // Duals still sum to zero over the nodes (the symmetrized p_ij,1).
+                var ySum = packed.y[0]
+                for i in 1..<problem.n { ySum = ySum + packed.y[i] }
+                XCTAssertLessThan(ySum.normInf(), 1e-12, label)
+            }
+        }
+    }
+
+    /// Tape-free runs with Float networks take the packed path; a copy of the optimizer state
+    /// taken earlier is not changed by later steps (the packed LSTM states are copied on write),
+    /// and asking for coefficients (which uses the tensor path) continues from the same state.
+    func testPackedOptimizerStateIsAValue() throws {
+        let w = try MixingMatrix<Double>(topology: try .ring(4), rule: .uniform)
+        var rng = RandomState(seed: 9)
+        let model = try MiLoDoModel<Double>(topology: w.topology, stepFeatures: .residual, rng: &rng)
+        model.useBoundedOutputs(alpha: 0.5, gamma0: 0.1, mixing: w)
+        model.specialInitialize(gamma0: 0.1, mixing: w, outputStd: 0.2, rng: &rng)
+        model.useFloatInference(true)
+        let opt = MiLoDoOptimizer(model: model)
+        var a = opt.makeState(problem.oracles, mixing: w)
+        for _ in 0..<3 { opt.step(&a, problem.oracles, mixing: w) }
+        XCTAssertNotNil(a.packed, "tape-free steps with Float networks use the packed state")
+        var b = a
+        let before = opt.stateTensors(b)
+        for _ in 0..<3 { opt.step(&a, problem.oracles, mixing: w) }
+        for ((name, t0), (_, t1)) in zip(before, opt.stateTensors(b)) { XCTAssertEqual(t0, t1, "\(name) of the copy") }
+        XCTAssertGreaterThan(opt.iterate(a).maxAbsDifference(opt.iterate(b)), 0)
+        for _ in 0..<3 { opt.step(&b, problem.oracles, mixing: w) }
+        XCTAssertEqual(opt.iterate(a), opt.iterate(b), "the copy replays the same steps")
+        // One step through the tensor path (asked for its coefficients) and one packed step.
+        var c = b
+        var seen = 0
+        opt.step(&b, problem.oracles, mixing: w, observe: { _ in seen += 1 })
+        opt.step(&c, problem.oracles, mixing: w)
+        XCTAssertEqual(seen, 1)
+        XCTAssertNil(b.packed)
+        XCTAssertLessThan(opt.iterate(b).maxAbsDifference(opt.iterate(c)), 1e-6 * opt.iterate(c).normInf())
+        // A state restored from its tensors continues like the original.
+        var d = try opt.restoreState(Dictionary(uniqueKeysWithValues: opt.stateTensors(c).map { ($0.name, $0.tensor) }),
+                                     iteration: opt.iterationCount(c), problem.oracles)
+        opt.step(&c, problem.oracles, mixing: w)
+        opt.step(&d, problem.oracles, mixing: w)
+        XCTAssertEqual(opt.iterate(c), opt.iterate(d))
+    }
+
     /// The mean over 3 unrolled iterations of `F(x̄)/2` (batch of 2), on `tape` when given.
     func unrolledLoss(_ model: MiLoDoModel<Double>, tape: Tape<Double>?, stateSeed: UInt64) throws -> Variable<Double> {
         var rng = RandomState(seed: stateSeed)
