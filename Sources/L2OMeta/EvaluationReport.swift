@@ -45,7 +45,11 @@ public struct EvaluationReport: Sendable, Codable {
             }
             table.append(row)
         }
-        var out = "## \(title)\n\n\(settings.iterations) iterations; medians over \(Set(traces.map(\.instance)).count) instance(s); relative gap `(F(x̄) − F*)/|F*|`.\n\n"
+        var out = "## \(title)\n\n\(settings.iterations) iterations; medians over \(Set(traces.map(\.instance)).count) instance(s); relative gap `(F(x̄) − F*)/|F*|`"
+        if settings.checkInterval > 1 {
+            out += ", checked every \(settings.checkInterval) iterations (a hit is the first check at or below the tolerance, so it is late by less than \(settings.checkInterval))"
+        }
+        out += "; seconds are step time only.\n\n"
         out += table.render()
         let div = traces.filter(\.diverged)
         if !div.isEmpty {

@@ -186,16 +186,41 @@ enum Benchmarks {
             let ms = Timing.median(reps: s.reps ?? 10, warmup: s.warmup) {
                 _ = CoordinatewiseKernel.forward(x: x, h: h, c: c, w: w, u: u, b: b, w1: w1, b1: b1, w2: w2, b2: b2, activation: .relu)
             }
-            var j = JSONLine("coordinatewise-net")
+            return line("coordinatewise-net", S.dtypeName, m: m, nin: nin, H: H, ms: ms)
+        }
+        /// The in-place kernel on a packed Float state (as MiLoDo's Float networks run), features
+        /// copied in from a Float array, outputs copied out.
+        func packed() -> JSONLine {
+            let m = 300_000, nin = 3, H = 20
+            let x = Tensor<Float>.uniform([m, nin], seed: 1)
+            let state = PackedLSTMState(h: Tensor<Float>.uniform([m, H], seed: 2), c: Tensor<Float>.uniform([m, H], seed: 3))
+            let weights = CoordinatewiseKernel.FloatWeights(
+                w: .uniform([nin, 4 * H], seed: 4), u: .uniform([H, 4 * H], seed: 5), b: .uniform([4 * H], seed: 6),
+                w1: .uniform([H, H], seed: 7), b1: .uniform([H], seed: 8), w2: .uniform([H, 1], seed: 9), b2: .uniform([1], seed: 10))
+            var out = [Float](repeating: 0, count: m)
+            let ms = out.withUnsafeMutableBufferPointer { op in
+                x.scalars.withUnsafeBufferPointer { xp in
+                    let X = xp.baseAddress!, Out = op.baseAddress!
+                    return Timing.median(reps: s.reps ?? 10, warmup: s.warmup) {
+                        CoordinatewiseKernel.forward(state: state, weights: weights, activation: .relu, inputs: { r0, rb, f in
+                            for k in 0..<nin { for r in 0..<rb { f[k * rb + r] = X[(r0 + r) * nin + k] } }
+                        }, outputs: { r0, rb, o in (Out + r0).update(from: o, count: rb) })
+                    }
+                }
+            }
+            return line("coordinatewise-net-packed", "float32", m: m, nin: nin, H: H, ms: ms)
+        }
+        func line(_ name: String, _ scalar: String, m: Int, nin: Int, H: Int, ms: Double) -> JSONLine {
+            var j = JSONLine(name)
             j.add("rows", m); j.add("inputs", nin); j.add("hidden", H)
-            j.add("scalar", S.dtypeName)
+            j.add("scalar", scalar)
             j.add("threads", Parallel.workers)
             j.add("median_ms", ms)
             j.add("ns_per_row", ms * 1e6 / Double(m))
             j.add("gflops", Double(m) * 2 * Double((nin + H) * 4 * H + H * H + H) / (ms * 1e6))
             return j
         }
-        return [one(Float.self), one(Double.self)]
+        return [one(Float.self), packed(), one(Double.self)]
     }
 
     /// One MiLoDo iteration forward (no tape) for a batch of 32 LASSO(10,300,10) problems on a

@@ -37,6 +37,24 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Scalar type of learned rules' networks: float, or the --scalar type (default).",
                                discussion: "With --scalar double, 'float' evaluates the networks (trained in Float) in Float while iterates, gradients and duals stay in Double; the method is reported as milodo-f32net."))
     var networkScalar: String?
+    @Option(help: "Comma-separated relative-gap tolerances to report iterations and seconds to.")
+    var tolerances: String = "1e-3,1e-5,1e-7,1e-9,1e-11,1e-13,1e-15"
+    @Option(help: ArgumentHelp("Evaluate the gap every N iterations.",
+                               discussion: "Each check is a pass over the data (as costly as a gradient on large problems); with N > 1 a tolerance's hit is the first check at or below it, late by less than N iterations. Step times are unaffected."))
+    var checkEvery: Int = 1
+
+    /// `--tolerances` parsed: positive, finite, in decreasing order.
+    func parsedTolerances() throws -> [Double] {
+        let parts = tolerances.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        var out = [Double]()
+        for p in parts {
+            guard let v = Double(p), v.isFinite, v > 0 else { throw ValidationError("--tolerances: '\(p)' is not a positive number") }
+            out.append(v)
+        }
+        guard !out.isEmpty else { throw ValidationError("--tolerances: give at least one tolerance") }
+        guard zip(out, out.dropFirst()).allSatisfy({ $0 > $1 }) else { throw ValidationError("--tolerances must decrease (e.g. 1e-3,1e-5)") }
+        return out
+    }
 
     func validate() throws {
         guard iterations >= 1 else { throw ValidationError("--iterations must be ≥ 1") }
@@ -48,6 +66,8 @@ struct EvaluateCommand: ParsableCommand {
         }
         guard Split(rawValue: split) != nil else { throw ValidationError("--split must be train, validation or test") }
         guard MixingRule(rawValue: mixing) != nil else { throw ValidationError("unknown --mixing '\(mixing)'") }
+        guard checkEvery >= 1 else { throw ValidationError("--check-every must be ≥ 1") }
+        _ = try parsedTolerances()
     }
 
     func run() throws {
@@ -72,7 +92,7 @@ struct EvaluateCommand: ParsableCommand {
         progressLine("", final: false)
         let topo = try makeTopology(topology, nodes: instances[0].oracles.nodeCount, seed: seed)
         let w = try MixingMatrix<S>(topology: topo, rule: MixingRule(rawValue: mixing)!)
-        let settings = EvaluationSettings(iterations: iterations)
+        let settings = EvaluationSettings(iterations: iterations, tolerances: try parsedTolerances(), checkInterval: checkEvery)
         var traces = [EvaluationTrace]()
         let total = specs.count * instances.count * iterations
         let bar = ProgressBar(total: total, label: "evaluate", minimumInterval: 0.5) { progressLine($0) }

@@ -141,4 +141,33 @@ final class LogisticProblemSourceTests: XCTestCase {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), file)
         }
     }
+
+    /// `--tolerances` and `--check-every`: the report has the chosen columns, hits land on checks
+    /// (multiples of N, or logged iterations) no earlier than the exact hits, and bad values are refused.
+    func testEvaluateWithChosenTolerancesAndCheckInterval() throws {
+        let suite = try tinySuite()
+        func run(_ extra: [String], _ name: String) throws -> EvaluationReport {
+            let out = folder.appendingPathComponent(name)
+            try EvaluateCommand.parse(["--problems", suite, "--count", "1", "--iterations", "600", "--methods", "prox-ed",
+                                       "--step", "prox-ed=0.5", "--out", out.path] + extra).run()
+            return try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: out.appendingPathComponent("report.json")))
+        }
+        let exact = try run(["--tolerances", "1e-2,1e-3,3e-4"], "exact")
+        let coarse = try run(["--tolerances", "1e-2,1e-3,3e-4", "--check-every", "7"], "coarse")
+        XCTAssertEqual(exact.settings.tolerances, [1e-2, 1e-3, 3e-4])
+        XCTAssertEqual(coarse.settings.checkInterval, 7)
+        let logged = Set(coarse.settings.logIterations)
+        for k in 0..<3 {
+            let e = try XCTUnwrap(exact.traces[0].hitIterations[k], "exact hit \(k)")
+            let c = try XCTUnwrap(coarse.traces[0].hitIterations[k], "coarse hit \(k)")
+            XCTAssertTrue(c % 7 == 0 || logged.contains(c), "hit \(c) is a check")
+            XCTAssertGreaterThanOrEqual(c, e)
+            XCTAssertLessThan(c, e + 7)
+        }
+        XCTAssertTrue(coarse.markdownTable().contains("checked every 7 iterations"))
+        XCTAssertTrue(coarse.markdownTable().contains("iters to \(formatNumber(3e-4)) "), coarse.markdownTable())
+        for bad in [["--tolerances", "1e-5,1e-3"], ["--tolerances", "abc"], ["--tolerances", "-1"], ["--check-every", "0"]] {
+            XCTAssertThrowsError(try EvaluateCommand.parse(["--problems", suite] + bad), "\(bad)")
+        }
+    }
 }
