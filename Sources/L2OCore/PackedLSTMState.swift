@@ -46,8 +46,8 @@ public final class PackedLSTMState: @unchecked Sendable {
     /// An independent copy.
     public func copy() -> PackedLSTMState {
         let out = PackedLSTMState(rows: rows, hidden: hidden)
-        out.h.update(from: h, count: rows * hidden)
-        out.c.update(from: c, count: rows * hidden)
+        out.h.initialize(from: h, count: rows * hidden)
+        out.c.initialize(from: c, count: rows * hidden)
         return out
     }
 
@@ -114,7 +114,7 @@ extension CoordinatewiseKernel {
         }
     }
 
-    /// `x[k] ← tanh(x[k])` for `k < count`, vectorized (relative error ~1e-7; NaN stays NaN).
+    /// `x[k] ← tanh(x[k])` for `k < count`, vectorized (absolute error below 3e-7; NaN stays NaN).
     public static func tanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
         l2o_tanh_f32(Int32(count), x)
     }

@@ -42,10 +42,11 @@ extension MiLoDoModel {
     }
 
     /// One tape-free iteration of `step` with the networks in Float on packed LSTM states,
-    /// without intermediate tensors: each network reads its features straight from the iterates
-    /// and its outputs become coefficients (and `z`) block by block. The same arithmetic as
-    /// `step` with `useFloatInference(true)`, except that the bounded outputs' `tanh` is taken in
-    /// Float (relative 1e-7, the networks' own precision). Requires `hasFloatInference`.
+    /// without intermediate tensors for the networks: each network reads its features straight
+    /// from the iterates and its outputs become coefficients (and `z`) block by block. The same
+    /// result as `step` with `useFloatInference(true)` to Float rounding: the bounded outputs'
+    /// `tanh` is taken in Float (absolute error below 3e-7, the networks' own precision), and the
+    /// blocks may split rows differently. Requires `hasFloatInference`.
     public func inferenceStep(_ s: inout InferenceState, lambda: Scalar, gradients: ([Tensor<Scalar>]) -> [Tensor<Scalar>]) {
         let n = topology.nodeCount
         precondition(hasFloatInference, "MiLoDoModel.inferenceStep: call useFloatInference(true) first")
@@ -59,8 +60,7 @@ extension MiLoDoModel {
         if !isKnownUniquelyReferenced(&s.box) { s.box = MiLoDoPackedStates(s.box.lstm.map { $0.map { $0.copy() } }) }
         let g = gradients(s.x)
         precondition(g.count == n && g.allSatisfy { $0.shape == shape }, "MiLoDoModel.inferenceStep: gradients of the wrong shape")
-        var bounded: Scalar?
-        if case .bounded(let a) = outputs { bounded = Scalar(a) }
+        let bounded: Scalar? = { if case .bounded(let a) = outputs { return Scalar(a) } else { return nil } }()
         let aM = Scalar(stepAlpha)
         let scale = s.scale?.scalars
         if let scale { precondition(scale.count * d == rows, "MiLoDoModel.inferenceStep: \(scale.count) scales for \(rows / d) problems") }
@@ -111,10 +111,11 @@ extension MiLoDoModel {
                     for r in 0..<rb { col[r] = Float(Zi[r0 + r] - Zj[r0 + r]) }
                 }
             }
-            for (net, out, centre) in [(nodes[i].s, ps, centres.isEmpty ? nil : centres[i].s), (nodes[i].u, pu, centres.isEmpty ? nil : centres[i].u)] {
+            for (module, net, out, centre) in [(1, nodes[i].s, ps, centres.isEmpty ? nil : centres[i].s),
+                                               (2, nodes[i].u, pu, centres.isEmpty ? nil : centres[i].u)] {
                 let P = out + offsets[i]
                 let c = centre?.scalars ?? []
-                CoordinatewiseKernel.forward(state: s.lstm[i][net === nodes[i].s ? 1 : 2], weights: net.packedWeights!,
+                CoordinatewiseKernel.forward(state: s.lstm[i][module], weights: net.packedWeights!,
                                              activation: net.outputActivation, inputs: fill, outputs: { r0, rb, o in
                     if bounded != nil { CoordinatewiseKernel.tanh(o, count: deg * rb) }
                     for k in 0..<deg {

@@ -47,7 +47,7 @@ public struct EvaluationReport: Sendable, Codable {
         }
         var out = "## \(title)\n\n\(settings.iterations) iterations; medians over \(Set(traces.map(\.instance)).count) instance(s); relative gap `(F(x̄) − F*)/|F*|`"
         if settings.checkInterval > 1 {
-            out += ", checked every \(settings.checkInterval) iterations (a hit is the first check at or below the tolerance, so it is late by less than \(settings.checkInterval))"
+            out += ", checked every \(settings.checkInterval) iterations (a hit is the first check at or below the tolerance)"
         }
         out += "; seconds are step time only.\n\n"
         out += table.render()

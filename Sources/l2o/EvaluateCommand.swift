@@ -40,7 +40,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Comma-separated relative-gap tolerances to report iterations and seconds to.")
     var tolerances: String = "1e-3,1e-5,1e-7,1e-9,1e-11,1e-13,1e-15"
     @Option(help: ArgumentHelp("Evaluate the gap every N iterations.",
-                               discussion: "Each check is a pass over the data (as costly as a gradient on large problems); with N > 1 a tolerance's hit is the first check at or below it, late by less than N iterations. Step times are unaffected."))
+                               discussion: "Each check is a pass over the data (as costly as a gradient on large problems); with N > 1 a tolerance's hit is the first check at or below it (up to N − 1 iterations after the first iteration below it when the gap falls steadily). Step times are unaffected."))
     var checkEvery: Int = 1
 
     /// `--tolerances` parsed: positive, finite, in decreasing order.

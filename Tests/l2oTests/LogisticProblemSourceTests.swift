@@ -166,7 +166,8 @@ final class LogisticProblemSourceTests: XCTestCase {
         }
         XCTAssertTrue(coarse.markdownTable().contains("checked every 7 iterations"))
         XCTAssertTrue(coarse.markdownTable().contains("iters to \(formatNumber(3e-4)) "), coarse.markdownTable())
-        for bad in [["--tolerances", "1e-5,1e-3"], ["--tolerances", "abc"], ["--tolerances", "-1"], ["--check-every", "0"]] {
+        for bad in [["--tolerances", "1e-5,1e-3"], ["--tolerances", "abc"], ["--tolerances", "1e-3,-1"], ["--tolerances", "1e-3,0"],
+                    ["--tolerances", "inf,1e-3"], ["--tolerances", ""], ["--check-every", "0"]] {
             XCTAssertThrowsError(try EvaluateCommand.parse(["--problems", suite] + bad), "\(bad)")
         }
     }
