@@ -29,12 +29,35 @@ public enum CoordinatewiseKernel {
         w1: Tensor<N>, b1: Tensor<N>, w2: Tensor<N>, b2: Tensor<N>, activation: Activation
     ) -> (out: Tensor<S>, h: Tensor<S>, c: Tensor<S>) {
         let m = x.shape[0], nin = x.shape[1], H = h.shape[1], G = 4 * H
-        let H1 = w1.shape[1], O = w2.shape[1], K = nin + H
+        let H1 = w1.shape[1], O = w2.shape[1]
         precondition(h.shape == [m, H] && c.shape == [m, H], "CoordinatewiseKernel: h \(h.shape), c \(c.shape) for \(m) rows")
         precondition(w.shape == [nin, G] && u.shape == [H, G] && b.shape == [G], "CoordinatewiseKernel: LSTM weights \(w.shape), \(u.shape), \(b.shape)")
         precondition(w1.shape == [H, H1] && b1.shape == [H1] && w2.shape[0] == H1 && b2.shape == [O], "CoordinatewiseKernel: linear weights \(w1.shape), \(w2.shape)")
-        Runtime.configure()  // single-threaded BLAS: the blocks below already run on all cores
         let wu = Tensor.concat([w, u], axis: 0)
+        return withWeights(wu.scalars, b.scalars, w1.scalars, b1.scalars, w2.scalars, b2.scalars) { weights in
+            rowMajorForward(x: x, h: h, c: c, hidden1: H1, outputs: O, weights: weights, activation: activation)
+        }
+    }
+
+    /// The same on inputs and results in `S` with prepared Float weights (checked against `x`, `h`).
+    @inlinable
+    public static func forward<S: TensorScalar>(x: Tensor<S>, h: Tensor<S>, c: Tensor<S>, weights fw: FloatWeights,
+                                                activation: Activation) -> (out: Tensor<S>, h: Tensor<S>, c: Tensor<S>) {
+        let m = x.shape[0]
+        precondition(x.shape == [m, fw.inputs] && h.shape == [m, fw.hidden] && c.shape == h.shape,
+                     "CoordinatewiseKernel: x \(x.shape), h \(h.shape), c \(c.shape) for weights of \(fw.inputs) inputs, hidden \(fw.hidden)")
+        return withWeights(fw.wu, fw.b, fw.w1, fw.b1, fw.w2, fw.b2) { weights in
+            rowMajorForward(x: x, h: h, c: c, hidden1: fw.hidden1, outputs: fw.outputs, weights: weights, activation: activation)
+        }
+    }
+
+    /// The body of both `forward(x:h:c:…)`: shapes already checked, `[W ; U]` concatenated.
+    @inlinable
+    static func rowMajorForward<S: TensorScalar, N: TensorScalar>(
+        x: Tensor<S>, h: Tensor<S>, c: Tensor<S>, hidden1 H1: Int, outputs O: Int, weights: BlockWeights<N>, activation: Activation
+    ) -> (out: Tensor<S>, h: Tensor<S>, c: Tensor<S>) {
+        let m = x.shape[0], nin = x.shape[1], H = h.shape[1], G = 4 * H, K = nin + H
+        Runtime.configure()  // single-threaded BLAS: the blocks below already run on all cores
         var out = Tensor<S>(shape: [m, O]) { _ in }
         var hNew = Tensor<S>(shape: [m, H]) { _ in }
         var cNew = Tensor<S>(shape: [m, H]) { _ in }
@@ -45,7 +68,6 @@ public enum CoordinatewiseKernel {
         x.scalars.withUnsafeBufferPointer { xp in
         h.scalars.withUnsafeBufferPointer { hp in
         c.scalars.withUnsafeBufferPointer { cp in
-        withWeights(wu.scalars, b.scalars, w1.scalars, b1.scalars, w2.scalars, b2.scalars) { weights in
             let X = xp.baseAddress!, Hp = hp.baseAddress!, C = cp.baseAddress!
             let Out = op.baseAddress!, Hn = hnp.baseAddress!, Cn = cnp.baseAddress!
             let R = blockRows
@@ -78,7 +100,7 @@ public enum CoordinatewiseKernel {
                     r0 += rb
                 }
             }
-        }}}}}}}
+        }}}}}}
         return (out, hNew, cNew)
     }
 

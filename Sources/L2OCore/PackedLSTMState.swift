@@ -79,7 +79,7 @@ public final class PackedLSTMState: @unchecked Sendable {
 }
 
 extension CoordinatewiseKernel {
-    /// The Float weights of one network, checked and laid out for `forward(state:…)`.
+    /// The Float weights of one network, checked, with `[W ; U]` concatenated once, for both `forward`s.
     public struct FloatWeights: Sendable {
         public let inputs: Int
         public let hidden: Int

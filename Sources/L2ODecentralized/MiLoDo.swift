@@ -15,21 +15,19 @@ public final class CoordinatewiseNet<Scalar: TensorScalar>: Module {
     public var localParameters: NamedParameters<Scalar> { [] }
     public var localBuffers: NamedBuffers<Scalar> { [] }
     public var children: NamedChildren<Scalar> { [("lstm", lstm), ("hidden", hidden), ("output", output)] }
-    /// Float copies of the weights when inference runs in Float (see `useFloatInference`).
-    public private(set) var floatWeights: [Tensor<Float>]?
-    /// The same Float weights laid out for `CoordinatewiseKernel.forward(state:…)` (packed LSTM states).
-    public private(set) var packedWeights: CoordinatewiseKernel.FloatWeights?
+    /// Float copies of the weights when inference runs in Float (see `useFloatInference`), laid
+    /// out for `CoordinatewiseKernel`.
+    public private(set) var floatWeights: CoordinatewiseKernel.FloatWeights?
 
     /// Tape-free calls evaluate the network in Float from a copy of the current weights (inputs
     /// and outputs stay in `Scalar`); `false` returns to `Scalar`. Calls that record on a tape
     /// always use `Scalar` and the live parameters. The copy is taken now: call again after
     /// changing the weights.
     public func useFloatInference(_ on: Bool) {
-        guard on, let b1 = hidden.bias, let b2 = output.bias else { floatWeights = nil; packedWeights = nil; return }
-        let f = [lstm.weightIH.value, lstm.weightHH.value, lstm.bias.value, hidden.weight.value, b1.value,
-                 output.weight.value, b2.value].map { $0.cast(to: Float.self) }
-        floatWeights = f
-        packedWeights = .init(w: f[0], u: f[1], b: f[2], w1: f[3], b1: f[4], w2: f[5], b2: f[6])
+        guard on, let b1 = hidden.bias, let b2 = output.bias else { floatWeights = nil; return }
+        func f(_ t: Tensor<Scalar>) -> Tensor<Float> { t.cast(to: Float.self) }
+        floatWeights = .init(w: f(lstm.weightIH.value), u: f(lstm.weightHH.value), b: f(lstm.bias.value),
+                             w1: f(hidden.weight.value), b1: f(b1.value), w2: f(output.weight.value), b2: f(b2.value))
     }
 
     public init(inputs: Int, outputs: Int, hiddenSize: Int = 20, activation: Output, rng: inout RandomState) throws {
@@ -53,8 +51,7 @@ public final class CoordinatewiseNet<Scalar: TensorScalar>: Module {
             // the path below (which uses the substitutes and reports bad shapes).
             let r: (out: Tensor<Scalar>, h: Tensor<Scalar>, c: Tensor<Scalar>)
             if let f = floatWeights {
-                r = CoordinatewiseKernel.forward(x: features.value, h: state.h.value, c: state.c.value,
-                                                 w: f[0], u: f[1], b: f[2], w1: f[3], b1: f[4], w2: f[5], b2: f[6], activation: outputActivation)
+                r = CoordinatewiseKernel.forward(x: features.value, h: state.h.value, c: state.c.value, weights: f, activation: outputActivation)
             } else {
                 r = CoordinatewiseKernel.forward(
                     x: features.value, h: state.h.value, c: state.c.value,

@@ -38,7 +38,7 @@ extension MiLoDoModel {
 
     /// Whether `inferenceStep` can run: every network holds Float weights (`useFloatInference(true)`).
     public var hasFloatInference: Bool {
-        nodes.allSatisfy { node in [node.m, node.s, node.u].allSatisfy { $0.packedWeights != nil } }
+        nodes.allSatisfy { node in [node.m, node.s, node.u].allSatisfy { $0.floatWeights != nil } }
     }
 
     /// One tape-free iteration of `step` with the networks in Float on packed LSTM states,
@@ -82,7 +82,7 @@ extension MiLoDoModel {
             s.y[i].scalars.withUnsafeBufferPointer { yp in
             s.x[i].scalars.withUnsafeBufferPointer { xp in
                 let G = gp.baseAddress!, Y = yp.baseAddress!, X = xp.baseAddress!
-                CoordinatewiseKernel.forward(state: s.lstm[i][0], weights: net.packedWeights!, activation: net.outputActivation, inputs: { r0, rb, f in
+                CoordinatewiseKernel.forward(state: s.lstm[i][0], weights: net.floatWeights!, activation: net.outputActivation, inputs: { r0, rb, f in
                     for r in 0..<rb {
                         let gv = G[r0 + r], yv = Y[r0 + r]
                         f[r] = Float(gv)
@@ -115,7 +115,7 @@ extension MiLoDoModel {
                                                (2, nodes[i].u, pu, centres.isEmpty ? nil : centres[i].u)] {
                 let P = out + offsets[i]
                 let c = centre?.scalars ?? []
-                CoordinatewiseKernel.forward(state: s.lstm[i][module], weights: net.packedWeights!,
+                CoordinatewiseKernel.forward(state: s.lstm[i][module], weights: net.floatWeights!,
                                              activation: net.outputActivation, inputs: fill, outputs: { r0, rb, o in
                     if bounded != nil { CoordinatewiseKernel.tanh(o, count: deg * rb) }
                     for k in 0..<deg {
