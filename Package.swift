@@ -6,14 +6,16 @@ import Foundation
 /// Release builds drop bounds checks in the numeric kernels; debug builds keep every check.
 /// `L2O_TARGET_CPU` (set by the Makefile when the CPU has AVX2 and FMA, e.g. `haswell`) lets the
 /// vectorized kernels use those instructions; without it the code runs on any x86-64.
-let targetCPU = ProcessInfo.processInfo.environment["L2O_TARGET_CPU"].map { ["-target-cpu", $0] } ?? []
+/// An empty value means a generic x86-64 build.
+let targetCPUName = ProcessInfo.processInfo.environment["L2O_TARGET_CPU"].flatMap { $0.isEmpty ? nil : $0 }
+let targetCPU = targetCPUName.map { ["-target-cpu", $0] } ?? []
 let fast: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked"] + targetCPU, .when(configuration: .release)),
 ]
 /// The C kernels are always optimized (they are small and hot); with a target CPU they use its
 /// vector instructions (AVX2/FMA paths), otherwise portable scalar code.
 let cFast: [CSetting] = [
-    .unsafeFlags(["-O3"] + (ProcessInfo.processInfo.environment["L2O_TARGET_CPU"].map { ["-march=\($0)"] } ?? [])),
+    .unsafeFlags(["-O3"] + (targetCPUName.map { ["-march=\($0)"] } ?? [])),
 ]
 
 let package = Package(

@@ -8,8 +8,9 @@ import Glibc
 ///
 /// `rename(2)` within one file system is atomic, so at every instant the destination is either the
 /// complete old file or the complete new one; a crash or a full disk at any point leaves the old
-/// file byte-identical (plus, after a hard crash, at most one stray `.*.tmp.h5` file). On every
-/// error the temporary file is removed before the error is rethrown.
+/// file byte-identical (plus, after a hard crash, a stray `.*.tmp.h5` file, removed by the next
+/// successful write of the same destination). On every error the temporary file is removed
+/// before the error is rethrown.
 enum AtomicFile {
     /// Test seam: called with the temporary file's URL after it has been written and synced and
     /// right before the rename. Throwing from it simulates a crash at the worst moment.
@@ -49,6 +50,22 @@ enum AtomicFile {
             throw error
         }
         try? sync(path: folder.path, reportAs: file)  // persist the rename itself; best effort
+        removeStrayTemporaries(for: destination)
+    }
+
+    /// Removes temporary files of earlier writes of `destination` that were cut short by a crash
+    /// or a kill (`.NAME.PID-TOKEN.tmp.h5` whose process no longer runs). Temporaries of a live
+    /// process (another writer right now) are left alone. Best effort: errors are ignored.
+    static func removeStrayTemporaries(for destination: URL) {
+        let folder = destination.deletingLastPathComponent()
+        let prefix = ".\(destination.lastPathComponent)."
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return }
+        for name in names where name.hasPrefix(prefix) && name.hasSuffix(".tmp.h5") {
+            let middle = name.dropFirst(prefix.count).dropLast(".tmp.h5".count)  // PID-TOKEN
+            guard let dash = middle.firstIndex(of: "-"), let pid = Int32(middle[..<dash]), pid > 0 else { continue }
+            let alive = pid != getpid() && (kill(pid, 0) == 0 || errno == EPERM)
+            if !alive { _ = unlink(folder.appendingPathComponent(name).path) }
+        }
     }
 
     /// `fsync(2)` on a file or folder, so its contents reach the disk before the rename.

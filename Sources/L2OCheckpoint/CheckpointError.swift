@@ -67,6 +67,9 @@ public enum CheckpointError: Error, Equatable, Sendable, CustomStringConvertible
             let what = found.map { "format '\($0)'" } ?? "no 'format' attribute"
             return "\(file): expected an HDF5 file of format '\(expected)' but it has \(what). See docs/checkpoint-format.md for the required root attributes."
         case .unsupportedFormatVersion(let file, let found, let supported):
+            if found < 1 {
+                return "\(file): format_version \(found) is not a valid version (versions start at 1; this build reads 1…\(supported)). The file was damaged or written by another tool; see docs/checkpoint-format.md."
+            }
             return "\(file): format_version \(found) is newer than the supported version \(supported). Update l2o to read this file."
         case .wrongKind(let file, let expected, let found):
             return "\(file): checkpoint kind is '\(found)' but '\(expected)' was expected. Pass a checkpoint of kind '\(expected)'."

@@ -13,6 +13,13 @@ struct HDF5Reader {
     static let maximumDepth = 64
     /// Datasets with more elements than this are refused rather than allocated (corruption guard).
     static let maximumElements = 1 << 34
+    /// Bytes of float data read so far from this file: the whole file must fit in memory
+    /// (`ResourceLimits.memoryBytes`), checked before each dataset is allocated, so a small file
+    /// declaring huge chunked datasets is refused instead of aborting the process.
+    private final class Budget { var bytes = 0 }
+    private let budget = Budget()
+
+    init(context: HDF5Context) { self.context = context }
 
     /// Reads the open file `file` from its root group.
     func readRoot(of file: hid_t) throws -> HDF5Group {
@@ -131,6 +138,14 @@ struct HDF5Reader {
             return HDF5Dataset(content: .unsupported(type: description, shape: shape ?? []), attributes: attributes)
         }
         let count = shape.reduce(1, *)
+        let bytesPerElement = H5Tget_size(type.id) <= 4 ? 4 : 8
+        let (total, overflow) = budget.bytes.addingReportingOverflow(count * bytesPerElement)
+        guard !overflow, total <= ResourceLimits.memoryBytes else {
+            throw CheckpointError.hdf5Failure(
+                file: context.file, object: path, operation: "read",
+                detail: "its declared shape \(shape) needs \(ResourceLimits.formatBytes(count * bytesPerElement)), which with the rest of the file is more than this machine's memory (\(ResourceLimits.formatBytes(ResourceLimits.memoryBytes)))")
+        }
+        budget.bytes = total
         if H5Tget_size(type.id) <= 4 {
             let scalars: [Float] = try readScalars(d, count: count, memType: l2o_H5T_NATIVE_FLOAT(), path)
             return HDF5Dataset(.float32(Tensor(shape: shape, scalars: scalars)), attributes: attributes)

@@ -65,8 +65,8 @@ public struct ProblemInstanceSet<Scalar: TensorScalar>: Equatable, Sendable {
             throw CheckpointError.invalidInstanceSet(
                 file: file, detail: "dataset 'A' has shape \(A.shape) but must be [count, n, N, d] with every extent ≥ 1")
         }
-        guard lambda.isFinite, lambda >= 0 else {
-            throw CheckpointError.invalidInstanceSet(file: file, detail: "attribute 'lambda' is \(lambda) but must be finite and ≥ 0")
+        guard lambda.isFinite, lambda >= 0, lambda <= Self.maximumMagnitude else {
+            throw CheckpointError.invalidInstanceSet(file: file, detail: "attribute 'lambda' is \(lambda) but must be finite, ≥ 0 and at most 1e30")
         }
         let (count, n, N, d) = (A.shape[0], A.shape[1], A.shape[2], A.shape[3])
         let expected: [(String, Tensor<Scalar>?, [Int])] = [
@@ -79,8 +79,16 @@ public struct ProblemInstanceSet<Scalar: TensorScalar>: Equatable, Sendable {
             }
             let bad = tensor.scalars.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
             guard bad == 0 else { throw CheckpointError.nonFiniteValues(file: file, dataset: "/" + name, count: bad) }
+            let huge = tensor.scalars.reduce(0) { $0 + (Swift.abs($1) > Scalar(Self.maximumMagnitude) ? 1 : 0) }
+            guard huge == 0 else {
+                throw CheckpointError.invalidInstanceSet(
+                    file: file, detail: "dataset '/\(name)' holds \(huge) value(s) larger than 1e30 in magnitude; problems are solved in Float and Double, and such values overflow Float")
+            }
         }
     }
+
+    /// The largest magnitude accepted for λ and the entries of A, b, x⋆ and f⋆ (finite in Float).
+    public static var maximumMagnitude: Double { 1e30 }
 
     /// Instance `k` (0 ≤ k < count): `A` `[n, N, d]`, `b` `[n, N]`, and the reference optimum if stored.
     public func instance(_ k: Int) -> (A: Tensor<Scalar>, b: Tensor<Scalar>, xStar: Tensor<Scalar>?, fStar: Scalar?) {

@@ -32,6 +32,19 @@ extension Graph {
         }
     }
 
+    /// The most edges a random graph may be expected to have (10⁸, about 1.6 GB of edge lists).
+    public static let maximumExpectedEdges = 100_000_000
+
+    /// Throws when `n` nodes joined with probability `p` per pair are expected to have more than
+    /// `maximumExpectedEdges` edges.
+    static func checkExpectedEdges(_ graph: String, nodes n: Int, pairProbability p: Double) throws {
+        let expected = Double(n) * Double(n - 1) / 2 * p
+        guard expected <= Double(maximumExpectedEdges) else {
+            throw GraphError.invalidParameter(
+                graph: graph, detail: "about \(String(format: "%.2g", expected)) edges expected; at most \(maximumExpectedEdges) are supported (fewer nodes or a smaller probability or radius)")
+        }
+    }
+
     /// `Σ_{k=0}^{h} b^k`, the node count of `balancedTree(branching: b, depth: h)`.
     public static func treeNodeCount(branching b: Int, depth h: Int) throws -> Int {
         let name = "tree(b=\(b),depth=\(h))"
@@ -265,7 +278,7 @@ extension Graph {
         try checkRadius(name, radius)
         var pos = [Double](repeating: 0, count: 2 * n)
         for k in 0..<(2 * n) { pos[k] = rng.uniform() }
-        let m = Swift.max(1, Swift.min(Int((1 / radius).rounded(.down)), Int(Double(n).squareRoot()) + 1))
+        let m = Swift.max(1, Int(Swift.min((1 / radius).rounded(.down), Double(n).squareRoot().rounded(.down) + 1)))
         func cell(_ t: Double) -> Int { Swift.min(m - 1, Int(t * Double(m))) }
         var members = [[Int]](repeating: [], count: m * m)
         for i in 0..<n { members[cell(pos[2 * i + 1]) * m + cell(pos[2 * i])].append(i) }

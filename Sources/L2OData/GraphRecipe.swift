@@ -95,14 +95,17 @@ public enum GraphRecipe: Sendable, Equatable {
             _ = try Graph.checkTotal(g, [n])
             try Graph.checkProbability(g, "p_in", pi)
             try Graph.checkProbability(g, "p_out", po)
+            try Graph.checkExpectedEdges(g, nodes: n, pairProbability: Swift.max(pi, po))
         case let .randomGeometric(n, r):
             try Graph.checkSize(g, "node count", n, minimum: 1)
             _ = try Graph.checkTotal(g, [n])
             try Graph.checkRadius(g, r)
+            try Graph.checkExpectedEdges(g, nodes: n, pairProbability: Swift.min(1, Double.pi * r * r))
         case let .erdosRenyi(n, p, _):
             try Graph.checkSize(g, "node count", n, minimum: 1)
             _ = try Graph.checkTotal(g, [n])
             try Graph.checkProbability(g, "edge probability", p)
+            try Graph.checkExpectedEdges(g, nodes: n, pairProbability: p)
         case .mesh:
             return
         }

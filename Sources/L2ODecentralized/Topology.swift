@@ -8,6 +8,7 @@ public enum TopologyError: Error, CustomStringConvertible, Equatable {
     case invalidEdge(i: Int, j: Int, nodeCount: Int)
     case notApplicable(rule: String, reason: String)
     case invalidMixingMatrix(reason: String)
+    case tooManyNodes(topology: String, count: Int)
 
     public var description: String {
         switch self {
@@ -23,6 +24,8 @@ public enum TopologyError: Error, CustomStringConvertible, Equatable {
             return "mixing rule '\(r)' does not apply: \(why)"
         case .invalidMixingMatrix(let why):
             return "invalid mixing matrix: \(why)"
+        case .tooManyNodes(let t, let c):
+            return "topology '\(t)' with \(c) nodes: at most \(Topology.maximumNodeCount) nodes are supported (dense mixing matrices)"
         }
     }
 }
@@ -46,6 +49,7 @@ public struct Topology: Sendable, Equatable, CustomStringConvertible {
     /// out-of-range nodes, or a disconnected graph.
     public init(name: String, nodeCount: Int, edges: [(Int, Int)]) throws {
         guard nodeCount >= 1 else { throw TopologyError.invalidNodeCount(topology: name, count: nodeCount, minimum: 1) }
+        guard nodeCount <= Topology.maximumNodeCount else { throw TopologyError.tooManyNodes(topology: name, count: nodeCount) }
         var set = Set<Edge>()
         for (a, b) in edges {
             guard a != b, a >= 0, b >= 0, a < nodeCount, b < nodeCount else {
@@ -160,7 +164,12 @@ public struct Topology: Sendable, Equatable, CustomStringConvertible {
     public static let familyNames = ["ring", "grid", "tree", "exponential", "erdos-renyi", "complete", "star"]
 
     /// A topology by family name (Erdős–Rényi uses p = 0.4 unless `p` is given).
+    /// The most nodes a topology may have: mixing matrices are dense `n × n` with an `O(n³)`
+    /// eigendecomposition, and every node runs its own networks.
+    public static let maximumNodeCount = 4096
+
     public static func named(_ name: String, nodeCount n: Int, seed: UInt64 = 0, p: Double = 0.4) throws -> Topology {
+        guard n <= maximumNodeCount else { throw TopologyError.tooManyNodes(topology: name, count: n) }
         switch name {
         case "ring": return try ring(n)
         case "grid": return try grid(n)

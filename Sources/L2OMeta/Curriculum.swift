@@ -86,6 +86,12 @@ public struct Curriculum: Codable, Sendable, Equatable {
         .init(metaLearningRate: 1e-4, truncation: 10, horizon: 20, epochs: 2),
     ])
 
+    /// Limits on a stage (unrolled iterations per problem, tape length, epochs): far above the
+    /// paper's (K ≤ 300, K_T ≤ 20) but low enough that a typo cannot hang or exhaust memory.
+    public static let maximumHorizon = 1_000_000
+    public static let maximumTruncation = 10_000
+    public static let maximumEpochs = 1_000_000
+
     /// Checks every stage; errors say which stage and what to change.
     public func validate() throws {
         guard !stages.isEmpty else { throw MetaTrainingError.invalid("curriculum '\(name)' has no stages") }
@@ -96,13 +102,22 @@ public struct Curriculum: Codable, Sendable, Equatable {
             guard s.horizon >= s.truncation, s.horizon % s.truncation == 0 else {
                 throw MetaTrainingError.invalid("\(where_): horizon \(s.horizon) must be a positive multiple of truncation \(s.truncation)")
             }
-            guard s.epochs >= 1 else { throw MetaTrainingError.invalid("\(where_): epochs must be ≥ 1") }
+            guard s.epochs >= 1, s.epochs <= Self.maximumEpochs else { throw MetaTrainingError.invalid("\(where_): epochs must be between 1 and \(Self.maximumEpochs)") }
+            guard s.horizon <= Self.maximumHorizon else {
+                throw MetaTrainingError.invalid("\(where_): horizon \(s.horizon) is above the supported \(Self.maximumHorizon) iterations")
+            }
+            guard s.truncation <= Self.maximumTruncation else {
+                throw MetaTrainingError.invalid("\(where_): truncation \(s.truncation) is above the supported \(Self.maximumTruncation) (each truncated window is kept on the tape)")
+            }
             if let w = s.warmStart {
                 guard w.minIterations >= 1, w.maxIterations >= w.minIterations else {
                     throw MetaTrainingError.invalid("\(where_): warmStart needs 1 ≤ minIterations ≤ maxIterations, got \(w.minIterations)…\(w.maxIterations)")
                 }
                 guard w.probability >= 0, w.probability <= 1 else { throw MetaTrainingError.invalid("\(where_): warmStart probability must be in [0, 1]") }
                 guard w.burnIn >= 0 else { throw MetaTrainingError.invalid("\(where_): warmStart burnIn must be ≥ 0") }
+                guard w.maxIterations <= Self.maximumHorizon, w.burnIn <= Self.maximumHorizon else {
+                    throw MetaTrainingError.invalid("\(where_): warmStart maxIterations and burnIn must be at most \(Self.maximumHorizon)")
+                }
             }
         }
     }
@@ -117,7 +132,7 @@ public struct Curriculum: Codable, Sendable, Equatable {
         }
         let c: Curriculum
         do { c = try JSONDecoder().decode(Curriculum.self, from: data) } catch {
-            throw MetaTrainingError.invalid("curriculum file \(url.path) is not valid: \(error)")
+            throw MetaTrainingError.invalid("curriculum file \(url.path) is not valid JSON of a curriculum: \(error)")
         }
         try c.validate()
         return c

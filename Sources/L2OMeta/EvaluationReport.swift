@@ -37,15 +37,16 @@ public struct EvaluationReport: Sendable, Codable {
             var row = [m, formatNumber(ts.first?.stepSize ?? .nan)]
             for k in settings.tolerances.indices {
                 let hits = ts.compactMap { $0.hitIterations[k] }.map(Double.init)
-                row.append(hits.isEmpty ? "not reached" : formatNumber(Self.median(hits)) + (hits.count < ts.count ? " (\(hits.count)/\(ts.count))" : ""))
+                row.append(hits.isEmpty ? "not reached" : formatIterationCount(Self.median(hits)) + (hits.count < ts.count ? " (\(hits.count)/\(ts.count))" : ""))
             }
             for k in settings.tolerances.indices {
                 let hits = ts.compactMap { $0.hitSeconds[k] }
-                row.append(hits.isEmpty ? "—" : formatNumber(Self.median(hits)))
+                row.append(hits.isEmpty ? "—" : formatNumber(Self.median(hits)) + (hits.count < ts.count ? " (\(hits.count)/\(ts.count))" : ""))
             }
             table.append(row)
         }
-        var out = "## \(title)\n\n\(settings.iterations) iterations; medians over \(Set(traces.map(\.instance)).count) instance(s); relative gap `(F(x̄) − F*)/|F*|`"
+        let instances = Set(traces.map(\.instance)).count
+        var out = "## \(title)\n\n\(settings.iterations) iterations on \(instances) instance(s); each cell is the median over the instances that reached the tolerance, with (k/\(instances)) when only k did; relative gap `(F(x̄) − F*)/|F*|`"
         if settings.checkInterval > 1 {
             out += ", checked every \(settings.checkInterval) iterations (a hit is the first check at or below the tolerance)"
         }

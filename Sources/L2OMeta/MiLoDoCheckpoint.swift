@@ -50,8 +50,28 @@ public struct MiLoDoConfig: Codable, Sendable, Equatable {
         if a > 0 { model.useBoundedOutputs(alpha: S(a), stepAlpha: aM > 0 ? S(aM) : nil, gamma0: S(gamma0), mixing: mixing) }
     }
 
+    /// The largest LSTM hidden size a checkpoint may declare (each node holds `O(h²)` weights).
+    public static let maximumHiddenSize = 1024
+
+    /// Checks the values a file could hold wrongly (edge pairs, sizes, γ₀) before anything is built.
+    public func validate(file: String) throws {
+        func bad(_ detail: String) -> CheckpointError { .invalidConfig(file: file, detail: detail) }
+        guard nodeCount >= 1, nodeCount <= Topology.maximumNodeCount else {
+            throw bad("nodeCount \(nodeCount) must be between 1 and \(Topology.maximumNodeCount)")
+        }
+        if let e = edges.first(where: { $0.count != 2 }) { throw bad("edge \(e) must be a pair [i, j]") }
+        guard hiddenSize >= 1, hiddenSize <= Self.maximumHiddenSize else {
+            throw bad("hiddenSize \(hiddenSize) must be between 1 and \(Self.maximumHiddenSize)")
+        }
+        guard gamma0.isFinite, gamma0 > 0 else { throw bad("gamma0 \(gamma0) must be a positive number") }
+        guard settings.gamma0 == gamma0 else { throw bad("gamma0 \(gamma0) differs from settings.gamma0 \(settings.gamma0)") }
+    }
+
     public func makeTopology() throws -> Topology {
-        try Topology(name: topology, nodeCount: nodeCount, edges: edges.map { ($0[0], $0[1]) })
+        guard edges.allSatisfy({ $0.count == 2 }) else {
+            throw MetaTrainingError.invalid("every edge of the configuration must be a pair [i, j]")
+        }
+        return try Topology(name: topology, nodeCount: nodeCount, edges: edges.map { ($0[0], $0[1]) })
     }
     public func makeMixing<S>(_ t: Topology) throws -> MixingMatrix<S> {
         guard let rule = MixingRule(rawValue: mixingRule) else {
@@ -76,6 +96,7 @@ public enum MiLoDoCheckpoint {
             throw MetaTrainingError.invalid("\(checkpoint.file) holds a '\(checkpoint.kind)' checkpoint, not '\(kind)'")
         }
         let config: MiLoDoConfig = try checkpoint.decodeConfig(MiLoDoConfig.self)
+        try config.validate(file: checkpoint.file)
         let topology = try config.makeTopology()
         let mixing: MixingMatrix<S> = try config.makeMixing(topology)
         var rng = RandomState(seed: 0)
@@ -120,8 +141,59 @@ extension MetaTrainer {
         guard stored == config else {
             throw MetaTrainingError.resume("\(checkpoint.file) was made with another configuration (curriculum, settings, topology or data); use another --out or delete it")
         }
-        try checkpoint.load(into: model.namedParameters())
+        // The position first: every counter must be one the curriculum can reach.
+        let t = checkpoint.training
+        let file = checkpoint.file
+        func counter(_ name: String) throws -> Int {
+            let v = try t.integer(named: name)
+            guard v >= 0, v <= Int64(ResourceLimits.maximumIterations) else {
+                throw MetaTrainingError.resume("\(file): training@\(name) = \(v) must be a whole number ≥ 0; the file was damaged or edited")
+            }
+            return Int(v)
+        }
+        var newPosition = MetaTrainingPosition()
+        newPosition.stage = try counter("stage")
+        newPosition.epoch = try counter("epoch")
+        newPosition.batch = try counter("batch")
+        newPosition.steps = try counter("steps")
+        newPosition.skipped = try counter("skipped")
+        let stages = curriculum.stages
+        if newPosition.stage == stages.count {
+            guard newPosition.epoch == 0, newPosition.batch == 0 else {
+                throw MetaTrainingError.resume("\(file): training@stage = \(newPosition.stage) marks a finished run, but epoch = \(newPosition.epoch) and batch = \(newPosition.batch) are not 0; the file was damaged or edited")
+            }
+        } else {
+            guard newPosition.stage < stages.count else {
+                throw MetaTrainingError.resume("\(file): training@stage = \(newPosition.stage) but the curriculum has \(stages.count) stage(s); the file was damaged or edited")
+            }
+            let epochs = stages[newPosition.stage].epochs
+            guard newPosition.epoch < epochs else {
+                throw MetaTrainingError.resume("\(file): training@epoch = \(newPosition.epoch) but stage \(newPosition.stage + 1) has \(epochs) epoch(s); the file was damaged or edited")
+            }
+            guard newPosition.batch < batchesPerEpoch else {
+                throw MetaTrainingError.resume("\(file): training@batch = \(newPosition.batch) but an epoch has \(batchesPerEpoch) batch(es); the file was damaged or edited")
+            }
+        }
+        let seconds = try t.double(named: "seconds")
+        guard seconds.isFinite, seconds >= 0 else {
+            throw MetaTrainingError.resume("\(file): training@seconds = \(seconds) must be a finite number ≥ 0")
+        }
+        let dec = JSONDecoder()
+        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let newHistory: [MetaEpochSummary]
+        do {
+            newHistory = try dec.decode([MetaEpochSummary].self, from: Data(try t.string(named: "history").utf8))
+        } catch let e as CheckpointError {
+            throw e
+        } catch {
+            throw MetaTrainingError.resume("\(file): training@history is not the JSON list of epoch summaries this version writes (\(error))")
+        }
+        let totalEpochs = stages.reduce(0) { $0 + $1.epochs }
+        guard newHistory.count <= totalEpochs else {
+            throw MetaTrainingError.resume("\(file): training@history lists \(newHistory.count) epochs but the curriculum has \(totalEpochs); the file was damaged or edited")
+        }
         var tensors = [String: Tensor<Scalar>]()
+        let newOptimizerState: OptimizerState<Scalar>
         for name in checkpoint.optimizerState.tensors.keys { tensors[name] = try checkpoint.optimizerState.tensor(named: name) }
         var values = [String: Double]()
         for (name, v) in checkpoint.optimizerState.values {
@@ -131,16 +203,15 @@ extension MetaTrainer {
             default: continue
             }
         }
-        optimizerState = try optimizer.importState(ExportedOptimizerState(tensors: tensors, values: values), for: model.namedParameters())
-        let t = checkpoint.training
-        position.stage = Int(try t.integer(named: "stage"))
-        position.epoch = Int(try t.integer(named: "epoch"))
-        position.batch = Int(try t.integer(named: "batch"))
-        position.steps = Int(try t.integer(named: "steps"))
-        position.skipped = Int(try t.integer(named: "skipped"))
-        secondsBefore = try t.double(named: "seconds")
-        let dec = JSONDecoder()
-        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        history = try dec.decode([MetaEpochSummary].self, from: Data(try t.string(named: "history").utf8))
+        do {
+            newOptimizerState = try optimizer.importState(ExportedOptimizerState(tensors: tensors, values: values), for: model.namedParameters())
+        } catch let e as OptimizerError {
+            throw MetaTrainingError.resume("\(file): the meta-optimizer state (group optimizer_state) is not usable: \(e)")
+        }
+        try checkpoint.load(into: model.namedParameters())  // all or nothing; last of the checks
+        optimizerState = newOptimizerState
+        position = newPosition
+        secondsBefore = seconds
+        history = newHistory
     }
 }

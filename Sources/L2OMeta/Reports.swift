@@ -47,14 +47,29 @@ public enum LogSchedule {
         var set = Set(0...min(dense, last))
         var e = log10(Double(max(dense, 1)))
         while true {
-            let k = Int(pow(10, e).rounded())
-            if k > last { break }
-            set.insert(k)
-            e += 1 / Double(perDecade)
+            let v = pow(10, e).rounded()
+            if v > Double(last) { break }  // compared in Double: Int(v) would overflow near Int.max
+            set.insert(Int(v))
+            e += 1 / Double(max(perDecade, 1))
         }
         set.insert(last)
         return set.sorted()
     }
+}
+
+/// An iteration count (or a median of counts, which may end in .5) with thousands separators:
+/// `13,664.5`, `1,000,000`, `42`.
+public func formatIterationCount(_ v: Double) -> String {
+    guard v.isFinite, Swift.abs(v) < 1e18 else { return formatNumber(v) }
+    let whole = Int(v.rounded(.towardZero))
+    var digits = String(Swift.abs(whole))
+    var groups = [String]()
+    while digits.count > 3 { groups.insert(String(digits.suffix(3)), at: 0); digits.removeLast(3) }
+    groups.insert(digits, at: 0)
+    var text = (v < 0 ? "-" : "") + groups.joined(separator: ",")
+    let fraction = Swift.abs(v - Double(whole))
+    if fraction > 0 { text += String(format: "%.1f", fraction).dropFirst() }  // ".5"
+    return text
 }
 
 /// Formats a number for tables: integers as such, others with 3 significant digits.

@@ -77,13 +77,24 @@ extension Trainer {
         let named = m.namedParameters()
         var newOptimizerState: OptimizerState<Scalar>?
         var newBADMState: BADMState<Scalar>?
-        switch algorithm {
-        case .optimizer(let o): newOptimizerState = try o.importState(export, for: named)
-        case .badm(let b): newBADMState = try b.importState(export, for: named)
+        do {
+            switch algorithm {
+            case .optimizer(let o): newOptimizerState = try o.importState(export, for: named)
+            case .badm(let b): newBADMState = try b.importState(export, for: named)
+            }
+        } catch let e as OptimizerError {
+            throw TrainingError.cannotResume(file: checkpoint.file, reason: "its optimizer state (group optimizer_state) is not usable: \(e)")
         }
         let t = checkpoint.training
-        let epochs = Int(try t.integer(named: "completed_epochs"))
+        let storedEpochs = try t.integer(named: "completed_epochs")
+        guard storedEpochs >= 0, storedEpochs <= 1_000_000_000 else {
+            throw TrainingError.cannotResume(file: checkpoint.file, reason: "training@completed_epochs = \(storedEpochs) must be a whole number ≥ 0")
+        }
+        let epochs = Int(storedEpochs)
         let secs = try t.double(named: "seconds")
+        guard secs.isFinite, secs >= 0 else {
+            throw TrainingError.cannotResume(file: checkpoint.file, reason: "training@seconds = \(secs) must be a finite number ≥ 0")
+        }
         let hist = try Self.decodeHistory(try t.string(named: "history"), file: checkpoint.file)
         guard epochs >= 0, hist.count == epochs + 1 else {
             throw TrainingError.cannotResume(file: checkpoint.file, reason: "its history has \(hist.count) entries for \(epochs) completed epochs")

@@ -152,6 +152,12 @@ extension SuiteReader {
             spec.s2 = try number(go["s2"], "\(path).s2")
         }
         let features = family == .heat ? spec.heat.features : 1
+        if let n = recipe.nodeCount {
+            // The state (n·features values) and its working copies must fit in memory.
+            do {
+                try ResourceLimits.checkShape([n, features], bytesPerElement: MemoryLayout<Double>.size, copies: 8, what: "\(path) (graph nodes × features)")
+            } catch let e as ResourceLimitError { throw fail(e.what, e.detail) }
+        }
         return ProblemSuite.Group(
             family: family, nodes: 1, dimension: (recipe.nodeCount ?? 0) * features, samplesPerNode: 1,
             lambda: family == .heat ? spec.heat.lambda : 0,

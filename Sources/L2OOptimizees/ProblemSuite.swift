@@ -65,6 +65,17 @@ public struct ProblemSuite: Sendable, Equatable {
             }
         }
 
+        /// Throws unless `count` instances of this group fit in memory at once (in Double, with the
+        /// copy a cast to another scalar type makes).
+        public func checkMemory(instances count: Int, what: String) throws {
+            guard graphEnergy == nil else { return }
+            do {
+                try ResourceLimits.checkShape([count, nodes, samplesPerNode, dimension + 1], bytesPerElement: MemoryLayout<Double>.size, copies: 2, what: what)
+            } catch let e as ResourceLimitError {
+                throw OptimizeeError.invalidArgument(what: e.what, detail: "\(count) instance(s) of \(name) \(e.detail)")
+            }
+        }
+
         func require(_ expected: Family) throws {
             guard family == expected else {
                 throw OptimizeeError.invalidArgument(what: "suite group \(family.rawValue)", detail: "is not a \(expected.rawValue) family")
@@ -125,6 +136,12 @@ public struct ProblemSuite: Sendable, Equatable {
         self.seed = seed
         self.groups = groups
     }
+
+    /// The most nodes a suite group may have (the decentralized topologies' limit).
+    public static let maximumNodes = 4096
+    /// The most instances one split of a group may declare (instances are generated from seeds;
+    /// the ones a command uses must also fit in memory).
+    public static let maximumInstancesPerSplit = 100_000_000
 
     /// The total number of instances of `split` over all groups.
     public func count(_ split: Split) -> Int { groups.reduce(0) { $0 + ($1.splits[split] ?? 0) } }
@@ -189,6 +206,15 @@ struct SuiteReader {
         return Int(i)
     }
 
+    /// An integer or a non-empty list of integers, each ≥ `minimum`.
+    func integerList(_ value: JSONValue?, _ path: String, minimum: Int) throws -> [Int] {
+        if case .array(let a)? = value {
+            guard !a.isEmpty else { throw fail(path, "must not be an empty list") }
+            return try a.enumerated().map { try integer($0.element, "\(path)[\($0.offset)]", minimum: minimum) }
+        }
+        return [try integer(value, path, minimum: minimum)]
+    }
+
     func seedValue(_ value: JSONValue?, _ path: String) throws -> UInt64 {
         UInt64(try integer(value, path, minimum: 0))
     }
@@ -206,7 +232,13 @@ struct SuiteReader {
     func splitCounts(_ value: JSONValue?, _ path: String) throws -> [Split: Int] {
         let splitsObject = try object(value ?? .object([:]), path, allowed: Set(Split.allCases.map(\.rawValue)))
         var splits = [Split: Int]()
-        for (key, v) in splitsObject { splits[Split(rawValue: key)!] = try integer(v, "\(path).\(key)", minimum: 0) }
+        for (key, v) in splitsObject {
+            let n = try integer(v, "\(path).\(key)", minimum: 0)
+            guard n <= ProblemSuite.maximumInstancesPerSplit else {
+                throw fail("\(path).\(key)", "must be at most \(ProblemSuite.maximumInstancesPerSplit), got \(n)")
+            }
+            splits[Split(rawValue: key)!] = n
+        }
         guard splits.values.reduce(0, +) > 0 else {
             throw fail(path, "must give at least one instance, e.g. {\"train\": 512}")
         }
@@ -235,9 +267,7 @@ struct SuiteReader {
                 continue
             }
             let go = try object(g, path, allowed: ["family", "nodes", "dimension", "samplesPerNode", "lambda", "seed", "splits"])
-            let ints = { (key: String) throws -> [Int] in
-                try self.list(go[key], "\(path).\(key)") { Double(try self.integer($0, $1, minimum: 1)) }.map { Int($0) }
-            }
+            let ints = { (key: String) throws -> [Int] in try self.integerList(go[key], "\(path).\(key)", minimum: 1) }
             let nodes = try ints("nodes"), samples = try ints("samplesPerNode")
             let dims: [Int]
             if family == .logisticAdult {
@@ -258,7 +288,7 @@ struct SuiteReader {
                 lambdas = try list(go["lambda"], "\(path).lambda") { v, p in
                     guard let v else { throw fail(p, "is missing (the ℓ₁ weight λ ≥ 0)") }
                     guard let l = v.doubleValue else { throw fail(p, "must be a number, got \(v)") }
-                    guard l.isFinite, l >= 0 else { throw fail(p, "must be finite and ≥ 0, got \(l)") }
+                    guard l.isFinite, l >= 0, l <= 1e30 else { throw fail(p, "must be finite, ≥ 0 and at most 1e30, got \(l)") }
                     return l
                 }
             }
@@ -267,6 +297,17 @@ struct SuiteReader {
             let combos = nodes.flatMap { n in dims.flatMap { d in samples.flatMap { N in lambdas.map { (n, d, N, $0) } } } }
             if explicitSeed != nil && combos.count > 1 {
                 throw fail("\(path).seed", "an explicit seed needs a single shape (this group expands to \(combos.count)); drop the seed")
+            }
+            for (n, d, N, _) in combos {
+                // One instance holds A (n·N·d values) and b in Double; refuse sizes the machine cannot hold.
+                do {
+                    try ResourceLimits.checkShape([n, N, d], bytesPerElement: MemoryLayout<Double>.size, what: "\(path) (nodes × samplesPerNode × dimension)")
+                } catch let e as ResourceLimitError {
+                    throw fail(e.what, e.detail)
+                }
+                guard n <= ProblemSuite.maximumNodes else {
+                    throw fail("\(path).nodes", "must be at most \(ProblemSuite.maximumNodes), got \(n)")
+                }
             }
             for (n, d, N, l) in combos {
                 groups.append(ProblemSuite.Group(

@@ -61,14 +61,17 @@ public struct BADM<Scalar: TensorScalar> {
         try validate()
     }
 
+    /// The most sub-batches per batch (each holds two model-sized tensors per batch).
+    public static var maximumSubBatchCount: Int { 1024 }
+
     func validate() throws {
         try Check.nonNegative(name, "rho", rho, usual: "e.g. 200 with sigma 800, so that 1/(rho+sigma) = 1e-3")
         try Check.positive(name, "sigma", sigma, usual: "e.g. 800 with rho 200; sigma divides the dual in (7)")
         try Check.unitInterval(name, "beta", beta, usual: "e.g. 0.9")
         try Check.positive(name, "m0", initialSecondMoment, usual: "the paper requires m⁰ > 0; e.g. 1e-8")
-        guard subBatchCount >= 1 else {
+        guard subBatchCount >= 1, subBatchCount <= Self.maximumSubBatchCount else {
             throw OptimizerError.invalidHyperParameter(optimizer: name, name: "sub_batches", value: Double(subBatchCount),
-                requirement: "must be at least 1 (the paper uses 8 or 16 sub-batches per batch)")
+                requirement: "must be between 1 and \(Self.maximumSubBatchCount) (the paper uses 8 or 16 sub-batches per batch; each keeps a dual and a second moment as large as the model)")
         }
     }
 

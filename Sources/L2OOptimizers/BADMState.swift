@@ -73,7 +73,7 @@ extension BADM {
         }
         state.passes = imported.step
         guard let skipped = export.values["skipped_batches"] else { throw OptimizerError.missingStateValue(name: "skipped_batches") }
-        state.skippedBatches = Int(skipped)
+        state.skippedBatches = try OptimizerState<Scalar>.counter(skipped, name: "skipped_batches")
         return state
     }
 }

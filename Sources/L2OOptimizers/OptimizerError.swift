@@ -13,6 +13,8 @@ public enum OptimizerError: Error, Equatable, Sendable, CustomStringConvertible 
     case unexpectedStateTensor(name: String)
     /// A scalar state value (e.g. `step`) is absent from the imported state.
     case missingStateValue(name: String)
+    /// A state tensor or value is not usable (NaN, infinite, negative where it cannot be).
+    case invalidStateValue(name: String, detail: String)
     /// `step` was called with parameters whose names or shapes differ from those the state was made for.
     case stateDoesNotMatchParameters(detail: String)
     /// A data source or argument is unusable (e.g. BADM given no batches).
@@ -32,6 +34,8 @@ public enum OptimizerError: Error, Equatable, Sendable, CustomStringConvertible 
             return "optimizer state tensor '\(name)' matches no parameter of this model; the state belongs to a different model or optimizer"
         case let .missingStateValue(name):
             return "optimizer state value '\(name)' is missing; the state was saved by another optimizer"
+        case let .invalidStateValue(name, detail):
+            return "optimizer state '\(name)' \(detail); the file was damaged or edited — use an earlier checkpoint"
         case let .stateDoesNotMatchParameters(detail):
             return "optimizer state does not match the parameters (\(detail)); make the state with makeState(for:) from these parameters"
         case let .invalidArgument(op, message):

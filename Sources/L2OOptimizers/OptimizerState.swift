@@ -79,6 +79,17 @@ extension OptimizerState {
         return out
     }
 
+    /// Slots that hold running means or sums of squares (never negative).
+    static var nonNegativeSlots: [String] { ["exp_avg_sq", "square_avg", "sum", "second_moment"] }
+
+    /// A step counter read from an export: a whole number in `0...10¹⁵`.
+    public static func counter(_ v: Double, name: String) throws -> Int {
+        guard v.isFinite, v >= 0, v <= 1e15, v == v.rounded() else {
+            throw OptimizerError.invalidStateValue(name: name, detail: "is \(v); a whole number ≥ 0 is required")
+        }
+        return Int(v)
+    }
+
     /// Rebuilds a state for `parameters` from an export, matching tensors by name.
     ///
     /// Every `slot.parameter` must be present (`missingStateTensor`) with the parameter's shape
@@ -98,6 +109,11 @@ extension OptimizerState {
                 guard t.shape == p.shape else {
                     throw OptimizerError.stateShapeMismatch(name: key, expected: p.shape, actual: t.shape)
                 }
+                let bad = t.scalars.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+                guard bad == 0 else { throw OptimizerError.invalidStateValue(name: key, detail: "holds \(bad) NaN or infinite value(s)") }
+                if nonNegativeSlots.contains(where: { slot.hasPrefix($0) }), let m = t.scalars.min(), m < 0 {
+                    throw OptimizerError.invalidStateValue(name: key, detail: "is a running mean of squares but holds a negative value (\(m))")
+                }
                 byName[name] = t
                 used.insert(key)
             }
@@ -107,10 +123,11 @@ extension OptimizerState {
             throw OptimizerError.unexpectedStateTensor(name: extra)
         }
         guard let step = export.values["step"] else { throw OptimizerError.missingStateValue(name: "step") }
-        state.step = Int(step)
-        state.skippedSteps = Int(export.values["skipped_steps"] ?? 0)
+        state.step = try counter(step, name: "step")
+        state.skippedSteps = try counter(export.values["skipped_steps"] ?? 0, name: "skipped_steps")
         for name in valueNames {
             guard let v = export.values[name] else { throw OptimizerError.missingStateValue(name: name) }
+            guard v.isFinite else { throw OptimizerError.invalidStateValue(name: name, detail: "is \(v); a finite number is required") }
             state.values[name] = v
         }
         return state

@@ -67,7 +67,10 @@ struct EvaluateCommand: ParsableCommand {
         guard Split(rawValue: split) != nil else { throw ValidationError("--split must be train, validation or test") }
         guard MixingRule(rawValue: mixing) != nil else { throw ValidationError("unknown --mixing '\(mixing)'") }
         guard checkEvery >= 1 else { throw ValidationError("--check-every must be ≥ 1") }
+        guard iterations <= ResourceLimits.maximumIterations else { throw ValidationError("--iterations must be at most \(ResourceLimits.maximumIterations) (10¹²), got \(iterations)") }
         _ = try parsedTolerances()
+        _ = try MethodSpec.parseList(methods)
+        _ = try MethodSpec.parseSteps(steps)
     }
 
     func run() throws {
@@ -76,14 +79,13 @@ struct EvaluateCommand: ParsableCommand {
 
     func evaluate<S: TensorScalar>(_: S.Type) throws {
         var stepSizes = [String: Double]()
-        if let tuned {
-            guard let data = FileManager.default.contents(atPath: tuned) else { throw ValidationError("cannot read --tuned \(tuned)") }
-            let dec = JSONDecoder()
-            dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            stepSizes = try dec.decode(TunedSteps.self, from: data).steps
-        }
+        if let tuned { stepSizes = try TunedSteps.load(tuned).steps }
         stepSizes.merge(try MethodSpec.parseSteps(steps)) { $1 }
-        let specs = methods.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        let specs = try MethodSpec.parseList(methods)
+        for spec in specs where !spec.hasPrefix("milodo:") && stepSizes[spec] == nil {
+            throw ValidationError("no step size for \(spec): run `l2o tune` and pass --tuned FILE, or give --step \(spec)=γ")
+        }
+        let outURL = try OutputFolder.prepare(out, flag: "--out")
         printErr("Loading \(split) problems from \(problems) (reference optima by FISTA where not stored)…")
         let (problemName, instances): (String, [EvaluationInstance<S>]) = try ProblemSource.evaluation(
             problems, split: Split(rawValue: split)!, count: count, group: group, prefix: split) { k, n in
@@ -111,9 +113,10 @@ struct EvaluateCommand: ParsableCommand {
         progressLine("", final: false)
         let title = "\(problemName), \(topo.name), \(S.dtypeName)"
         let report = EvaluationReport(title: title, settings: settings, traces: traces)
-        let files = try report.write(to: URL(fileURLWithPath: out))
+        let files = try report.write(to: outURL)
         print(report.markdownTable())
         printErr("Wrote \(files.map(\.path).joined(separator: ", "))")
+        try reportDivergence(traces)
     }
 
     func runOne<S>(_ method: any DecentralizedMethod<S>, _ inst: EvaluationInstance<S>, _ w: MixingMatrix<S>,

@@ -36,7 +36,7 @@ extension ProblemsCommand {
             if let optimum = p.referenceOptimum { out.attributes["f_star"] = .double(optimum.value) }
             return out
         case .lasso, .linearRegression, .logistic, .lassoPatches, .logisticAdult:
-            throw ProblemsCommandError("group \(g.name) is not a graph energy")
+            throw InputError("group \(g.name) is not a graph energy")
         }
     }
 
@@ -73,7 +73,7 @@ extension ProblemsCommand.Generate {
     /// indices, each edge once with i < j), `initial_point` `[n·d]`, `positions` `[n, k]` when the
     /// graph has them, and for heat `hot_nodes`, `cold_nodes`.
     func writeGraphEnergy<S: TensorScalar>(_: S.Type, suite s: ProblemSuite, group g: ProblemSuite.Group, index: Int, split: Split, count n: Int) throws {
-        guard let spec = g.graphEnergy else { throw ProblemsCommandError("group \(index) has no graph") }
+        guard let spec = g.graphEnergy else { throw InputError("group \(index) has no graph") }
         var root = HDF5Group(attributes: [
             "format": .string("l2o-graph-energy-instances"), "format_version": .integer(1),
             "energy": .string(g.family.rawValue), "suite": .string(s.name), "group": .integer(Int64(index)),
@@ -105,12 +105,11 @@ extension ProblemsCommand.Generate {
                 if let positions = inst.graph.positions { node.children["positions"] = .dataset(HDF5Dataset(AnyTensor(positions.cast(to: S.self)))) }
                 for (name, t) in inst.datasets { node.children[name] = .dataset(HDF5Dataset(AnyTensor(t))) }
                 root.children["instance_\(k)"] = .group(node)
-                FileHandle.standardError.write(Data("\r\(label) [\(k + 1)/\(n)]  \(inst.graph.nodeCount) nodes, \(inst.graph.edgeCount) edges".utf8))
+                progressLine("\(label) [\(k + 1)/\(n)]  \(inst.graph.nodeCount) nodes, \(inst.graph.edgeCount) edges", final: k + 1 == n)
             }
-            FileHandle.standardError.write(Data("\n".utf8))
             try HDF5File.write(root, to: URL(fileURLWithPath: out))
         } catch let error as CheckpointError {
-            throw ProblemsCommandError("\(error)")
+            throw InputError("\(error)")
         }
         FileHandle.standardError.write(Data("wrote \(n) instance(s) of \(g.name) (\(split.rawValue), \(S.dtypeName)) to \(out)\n".utf8))
     }

@@ -47,6 +47,7 @@ struct MetaTrainCommand: ParsableCommand {
         guard gamma0 > 0, gamma0.isFinite else { throw ValidationError("--gamma0 must be positive") }
         guard clipNorm > 0 else { throw ValidationError("--clip-norm must be positive") }
         guard weightDecay >= 0 else { throw ValidationError("--weight-decay must be ≥ 0") }
+        guard gamma0 <= 1e6, clipNorm.isFinite, weightDecay.isFinite else { throw ValidationError("--gamma0 (≤ 1e6), --clip-norm and --weight-decay must be finite") }
         guard checkpointMinutes > 0 else { throw ValidationError("--checkpoint-minutes must be positive") }
         guard boundedAlpha == 0 || (boundedAlpha > 0 && boundedAlpha < 1) else { throw ValidationError("--bounded-alpha must be 0 or in (0, 1)") }
         guard stepAlpha == 0 || (boundedAlpha > 0 && stepAlpha > 0 && stepAlpha < 1) else {
@@ -67,12 +68,14 @@ struct MetaTrainCommand: ParsableCommand {
         case "paper": return .paper
         case "demo": return .demo
         default:
-            do { return try Curriculum.load(from: URL(fileURLWithPath: name)) } catch { throw ValidationError("\(error)") }
+            do { return try Curriculum.load(from: URL(fileURLWithPath: name)) } catch { throw InputError("\(error)") }
         }
     }
 
     func run() throws {
         let curriculum = try Self.loadCurriculum(self.curriculum)
+        // Output paths first: a typo must not cost the whole training.
+        let outURL = try OutputFolder.prepareFile(out, flag: "--out", extensions: ["h5"])
         printErr("Loading training problems from \(suite)…")
         if curriculum.needsReferenceOptima { printErr("The curriculum's log-gap loss needs F*: solving every training instance with FISTA…") }
         let training: [LASSO<Float>] = try ProblemSource.lasso(suite, split: .train, count: trainCount, optimum: curriculum.needsReferenceOptima)
@@ -105,7 +108,6 @@ struct MetaTrainCommand: ParsableCommand {
         try config.applyOutputs(to: model, mixing: w)
         model.specialInitialize(gamma0: Float(gamma0), mixing: w, rng: &rng)
         let trainer = try MetaTrainer(model: model, mixing: w, training: training, curriculum: curriculum, settings: settings)
-        let outURL = URL(fileURLWithPath: out)
         let resumeURL = outURL.deletingPathExtension().appendingPathExtension("resume.h5")
         if FileManager.default.fileExists(atPath: resumeURL.path) {
             let ck = try Checkpoint.read(from: resumeURL, kind: MiLoDoCheckpoint.kind, requireResume: true)
@@ -126,6 +128,9 @@ struct MetaTrainCommand: ParsableCommand {
             try t.resumeCheckpoint(config: config, metadata: ["command": .string(command)]).write(to: resumeURL)
         })
         progressLine("", final: false)
+        guard trainer.position.steps > 0 else {
+            throw InputError("no meta-gradient step was taken: all \(trainer.position.skipped) window(s) had a non-finite meta-loss or gradient, so \(outURL.path) was not written. Lower the meta learning rate or --gamma0, or check the problems")
+        }
         let final = trainer.history.last
         try MiLoDoCheckpoint.weights(model: model, config: config, metadata: [
             "command": .string(command),

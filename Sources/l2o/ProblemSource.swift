@@ -36,6 +36,7 @@ enum ProblemSource {
         let available = g.splits[split] ?? 0
         let n = min(count ?? available, available)
         guard n > 0 else { throw ValidationError("suite \(suite.name) group \(group) has no \(split.rawValue) instances") }
+        try g.checkMemory(instances: n, what: "\(path), group \(group)")
         return try (0..<n).map { k in
             var p = make(k)
             if optimum { p = try p.withReferenceOptimum(referenceSolver(k + 1, n)) }
@@ -75,7 +76,7 @@ extension ProblemSource {
     static func instanceBatch(_ path: String, problem: ProblemInstanceSet<Double>.Problem?) throws -> InstanceBatch<Double> {
         let set: ProblemInstanceSet<Double>
         do { set = try ProblemInstanceSet<Double>.read(from: URL(fileURLWithPath: path), problem: problem) } catch {
-            throw ValidationError("\(error)")
+            throw InputError("\(error)")
         }
         return try InstanceBatch<Double>(problem: set.problem == .lasso ? .lasso : .logistic, lambda: set.lambda,
                                          A: set.A, b: set.b, xStar: set.xStar, fStar: set.fStar)
@@ -106,6 +107,7 @@ extension ProblemSource {
             }
             available = g.splits[split] ?? 0
             guard available > 0 else { throw ValidationError("suite \(suite.name) group \(group) has no \(split.rawValue) instances") }
+            try g.checkMemory(instances: min(count ?? available, available), what: "\(path), group \(group)")
         }
         let n = min(count ?? available, available)
         return try (0..<n).map { k in
@@ -139,7 +141,7 @@ extension ProblemSource {
     static func isLogistic(_ path: String, group: Int) throws -> Bool {
         if isInstanceSet(path) {
             let file: HDF5Group
-            do { file = try HDF5File.read(from: URL(fileURLWithPath: path)) } catch { throw ValidationError("\(error)") }
+            do { file = try HDF5File.read(from: URL(fileURLWithPath: path)) } catch { throw InputError("\(error)") }
             return file.attributes["problem"]?.stringValue == ProblemInstanceSet<Double>.Problem.logistic.rawValue
         }
         let (suite, g) = try suiteGroup(path, group)
@@ -166,9 +168,21 @@ final class Throttle: @unchecked Sendable {
     }
 }
 
-/// Writes a progress line to stderr, overwriting the previous one.
+/// Whether stderr is a terminal (progress redraws in place) or a file or pipe (plain lines).
+let stderrIsTerminal = isatty(STDERR_FILENO) == 1
+/// Plain progress lines (stderr not a terminal) are written at most this often.
+let plainProgressInterval: TimeInterval = 5
+private let plainProgressThrottle = Throttle(interval: plainProgressInterval)
+
+/// Shows a progress line on stderr. On a terminal it overwrites the previous one (an empty line
+/// clears it); when stderr is a file or a pipe (CI logs, `make demo > log`) it prints a plain
+/// line at most every `plainProgressInterval` seconds, with no escape codes, and skips clears.
 func progressLine(_ s: String, final: Bool = false) {
-    FileHandle.standardError.write(Data(("\r\u{1B}[K" + s + (final ? "\n" : "")).utf8))
+    if stderrIsTerminal {
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + s + (final ? "\n" : "")).utf8))
+    } else if !s.isEmpty && (final || plainProgressThrottle.due()) {
+        FileHandle.standardError.write(Data((s + "\n").utf8))
+    }
 }
 
 /// Parses a topology name for `n` nodes.

@@ -13,12 +13,12 @@ struct ProblemsCommand: ParsableCommand {
     static func loadSuite(_ path: String) throws -> ProblemSuite {
         let url = URL(fileURLWithPath: path)
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw ProblemsCommandError("cannot read suite \(path); pass a JSON file such as Optimizees/lasso-10-300-10-0.1.json")
+            throw InputError("cannot read suite \(path); pass a JSON file such as Optimizees/lasso-10-300-10-0.1.json")
         }
         do {
             return try ProblemSuite(json: data, source: path)
         } catch let error as OptimizeeError {
-            throw ProblemsCommandError("\(error)")
+            throw InputError("\(error)")
         }
     }
 
@@ -95,13 +95,13 @@ struct ProblemsCommand: ParsableCommand {
             let index: Int
             if let group {
                 guard group >= 0 && group < s.groups.count else {
-                    throw ProblemsCommandError("--group \(group) is outside 0..<\(s.groups.count); see 'l2o problems list \(suite)'")
+                    throw InputError("--group \(group) is outside 0..<\(s.groups.count); see 'l2o problems list \(suite)'")
                 }
                 index = group
             } else {
                 guard s.groups.count == 1 else {
                     let names = s.groups.enumerated().map { "  \($0.offset): \($0.element.name)" }.joined(separator: "\n")
-                    throw ProblemsCommandError("suite \(s.name) has \(s.groups.count) groups; choose one with --group:\n\(names)")
+                    throw InputError("suite \(s.name) has \(s.groups.count) groups; choose one with --group:\n\(names)")
                 }
                 index = 0
             }
@@ -111,14 +111,14 @@ struct ProblemsCommand: ParsableCommand {
                 chosen = Split(rawValue: split)!
             } else {
                 guard let first = Split.allCases.first(where: { (g.splits[$0] ?? 0) > 0 }) else {
-                    throw ProblemsCommandError("group \(index) of \(s.name) has no instances")
+                    throw InputError("group \(index) of \(s.name) has no instances")
                 }
                 chosen = first
             }
             let available = g.splits[chosen] ?? 0
             let n = count ?? available
             guard n >= 1, n <= available else {
-                throw ProblemsCommandError("group \(index) (\(g.name)) has \(available) \(chosen.rawValue) instance(s); --count must be 1…\(available)")
+                throw InputError("group \(index) (\(g.name)) has \(available) \(chosen.rawValue) instance(s); --count must be 1…\(available)")
             }
             if precision == "float32" {
                 try write(Float.self, suite: s, group: g, index: index, split: chosen, count: n)
@@ -128,9 +128,9 @@ struct ProblemsCommand: ParsableCommand {
         }
 
         func progress(_ k: Int, _ n: Int, _ name: String, _ opt: ReferenceOptimum<some TensorScalar>?) {
-            var line = "\r\(name) [\(k)/\(n)]"
+            var line = "\(name) [\(k)/\(n)]"
             if let opt { line += String(format: "  F* = %.15g  KKT = %.1e  (%d FISTA iterations)", opt.value, opt.kktResidual, opt.iterations) }
-            FileHandle.standardError.write(Data(line.utf8))
+            progressLine(line, final: k == n)
         }
 
         func write<S: TensorScalar>(_: S.Type, suite s: ProblemSuite, group g: ProblemSuite.Group, index: Int, split: Split, count n: Int) throws {
@@ -160,10 +160,10 @@ struct ProblemsCommand: ParsableCommand {
                 }
             } catch let error as OptimizeeError {
                 FileHandle.standardError.write(Data("\n".utf8))
-                throw ProblemsCommandError("\(error)")
+                throw InputError("\(error)")
             } catch let error as DataError {
                 FileHandle.standardError.write(Data("\n".utf8))
-                throw ProblemsCommandError("\(error)")
+                throw InputError("\(error)")
             }
             FileHandle.standardError.write(Data("\n".utf8))
             let url = URL(fileURLWithPath: out)
@@ -183,7 +183,7 @@ struct ProblemsCommand: ParsableCommand {
                         : "F(x) = (1/n) sum_i (1/N) sum_j [softplus(a_ij.x) - b_ij a_ij.x] + lambda |x|_1")
                 try HDF5File.write(root, to: url)
             } catch let error as CheckpointError {
-                throw ProblemsCommandError("\(error)")
+                throw InputError("\(error)")
             }
             FileHandle.standardError.write(Data("wrote \(n) instance(s) of \(g.name) (\(split.rawValue), \(S.dtypeName)) to \(out)\n".utf8))
         }
@@ -191,7 +191,9 @@ struct ProblemsCommand: ParsableCommand {
 }
 
 /// A failure of `l2o problems`, printed as `Error: …` by the argument parser.
-struct ProblemsCommandError: Error, CustomStringConvertible {
+/// A problem with a file or data the user gave (corrupt, inconsistent, too large): printed as
+/// `Error: …` with exit code 1 and without the usage text, which is for mistyped flags.
+struct InputError: Error, CustomStringConvertible {
     let description: String
     init(_ message: String) { description = message }
 }

@@ -17,12 +17,12 @@ enum RealData {
         try loading { try group.adultLogisticFamily(S.self, data: Adult.load()) }
     }
 
-    /// Turns data and family errors into a validation error (printed as `Error: …`).
+    /// Turns data and family errors into an `InputError` (printed as `Error: …`, exit code 1, no usage text).
     static func loading<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch let error as DataError {
-            throw ValidationError("\(error)")
+            throw InputError("\(error)")
         } catch let error as OptimizeeError {
-            throw ValidationError("\(error)")
+            throw InputError("\(error)")
         }
     }
 }

@@ -72,8 +72,11 @@ struct OptimizerSpec {
 
     init(text: String, name: String, _ values: [String: Double]) throws {
         self.text = text
-        if let s = values["sub_batches"], s != s.rounded() {
-            throw ValidationError("sub_batches must be a whole number, got \(s)")
+        if let s = values["sub_batches"], s != s.rounded() || !(s >= 1 && s <= Double(BADM<Float>.maximumSubBatchCount)) {
+            throw ValidationError("sub_batches must be a whole number from 1 to \(BADM<Float>.maximumSubBatchCount), got \(s)")
+        }
+        if let lr = values["lr"], !(lr > 0 && lr.isFinite) {
+            throw ValidationError("lr must be a positive number (e.g. 0.001), got \(lr); with lr = 0 nothing is trained")
         }
         do {
             algorithm = try TrainingAlgorithm<Float>.named(

@@ -39,11 +39,17 @@ struct TuneCommand: ParsableCommand {
         guard margin >= 0 else { throw ValidationError("--margin must be ≥ 0") }
         guard group >= 0 else { throw ValidationError("--group must be ≥ 0") }
         guard count >= 1, iterations >= 1 else { throw ValidationError("--count and --iterations must be ≥ 1") }
-        guard tolerance > 0 else { throw ValidationError("--tolerance must be positive") }
+        guard tolerance > 0, tolerance < 1 else { throw ValidationError("--tolerance is a relative gap: it must be in (0, 1), e.g. 1e-6; got \(tolerance)") }
+        guard low.isFinite, high.isFinite, high <= MethodSpec.maximumStepSize else { throw ValidationError("--low and --high must be finite, with --high ≤ 1e6") }
+        guard points <= 10_000 else { throw ValidationError("--points must be at most 10000") }
+        guard iterations <= ResourceLimits.maximumIterations else { throw ValidationError("--iterations must be at most \(ResourceLimits.maximumIterations)") }
+        _ = try MethodSpec.parseList(methods, allowLearned: false)
         guard MixingRule(rawValue: mixing) != nil else { throw ValidationError("unknown --mixing '\(mixing)'") }
     }
 
     func run() throws {
+        let names = try MethodSpec.parseList(methods, allowLearned: false)
+        let url = try OutputFolder.prepareFile(out, flag: "--out", extensions: ["json"])
         printErr("Loading \(count) training problems from \(problems) (with reference optima)…")
         let instances: [EvaluationInstance<Double>] = try ProblemSource.evaluation(
             problems, split: .train, count: count, group: group, prefix: "train") { k, n in progressLine("  instance \(k)/\(n)") }.instances
@@ -53,8 +59,7 @@ struct TuneCommand: ParsableCommand {
         let tuner = StepSizeTuner(low: low, high: high, count: points, iterations: iterations, tolerance: tolerance, margin: margin)
         var results = [StepSizeTuner.Result]()
         var table = MarkdownTable(header: ["method", "tuned γ", "median iterations to \(formatNumber(tolerance))", "stable range"])
-        for name in methods.split(separator: ",").map(String.init) {
-            guard MethodSpec.handcrafted.contains(name) else { throw ValidationError("unknown method '\(name)'") }
+        for name in names {
             let r: StepSizeTuner.Result = try MethodSpec.with(name, step: 1, scalar: Double.self, mixing: w) { method in
                 func open<M: DecentralizedMethod>(_ m: M) throws -> StepSizeTuner.Result where M.Scalar == Double {
                     try tuner.tune({ var c = m; c.stepSize = $0; return c }, on: instances, mixing: w) { k, n in
@@ -77,8 +82,6 @@ struct TuneCommand: ParsableCommand {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let url = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try enc.encode(tuned).write(to: url, options: .atomic)
         print(table.render())
         printErr("Wrote \(url.path)")

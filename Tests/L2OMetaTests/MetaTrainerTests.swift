@@ -64,6 +64,75 @@ final class MetaTrainerTests: XCTestCase {
         XCTAssertThrowsError(try t.restore(from: ck, config: other)) { XCTAssertTrue("\($0)".contains("another configuration"), "\($0)") }
     }
 
+    /// Resume counters and meta-optimizer state from a damaged or edited file are refused with an
+    /// error naming the file and the field, before anything changes.
+    func testResumeRefusesCountersAndStateTheCurriculumCannotReach() throws {
+        let (t, config) = try makeTrainer()
+        try t.run()
+        let (fresh, _) = try makeTrainer()
+        let before = fresh.model.parameterTensors()
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("damaged-\(UUID().uuidString).resume.h5")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try t.resumeCheckpoint(config: config).write(to: url)
+        let good = try Checkpoint.read(from: url, kind: MiLoDoCheckpoint.kind, requireResume: true)
+        // The run finished; make its position an ordinary mid-run one to edit from.
+        var mid = good
+        mid.training.values["stage"] = .integer(0)
+        mid.training.values["epoch"] = .integer(1)
+        mid.training.values["batch"] = .integer(1)
+        // (stage, epoch, batch): the curriculum has 2 stages (2 and 1 epochs), 3 batches per epoch.
+        let bad: [(String, HDF5AttributeValue, String)] = [
+            ("batch", .integer(-5), "training@batch"), ("stage", .integer(-1), "training@stage"),
+            ("stage", .integer(99), "training@stage = 99"), ("epoch", .integer(1_000_000), "training@epoch"),
+            ("batch", .integer(3), "training@batch = 3"), ("steps", .integer(-1), "training@steps"),
+            ("seconds", .double(.nan), "training@seconds"), ("history", .string("not json"), "training@history"),
+        ]
+        for (field, value, mention) in bad {
+            var ck = mid
+            ck.training.values[field] = value
+            XCTAssertThrowsError(try fresh.restore(from: ck, config: config), "\(field) = \(value)") { e in
+                XCTAssertTrue("\(e)".contains(url.path) && "\(e)".contains(mention), "\(e)")
+            }
+        }
+        // A finished run (stage = stage count) must have epoch = batch = 0.
+        var finished = good
+        finished.training.values["stage"] = .integer(2)
+        finished.training.values["epoch"] = .integer(1)
+        XCTAssertThrowsError(try fresh.restore(from: finished, config: config))
+        // NaN in the meta-optimizer's moments or its step counter.
+        let momentName = try XCTUnwrap(good.optimizerState.tensors.keys.sorted().first { $0.hasPrefix("exp_avg.") })
+        var nanMoment = good
+        let m: Tensor<Float> = try good.optimizerState.tensor(named: momentName)
+        var scalars = m.scalars
+        scalars[0] = .nan
+        nanMoment.optimizerState.set(Tensor(shape: m.shape, scalars: scalars), named: momentName)
+        var nanStep = good
+        nanStep.optimizerState.values["step"] = .double(.nan)
+        var wrongShape = good
+        wrongShape.optimizerState.set(Tensor<Float>.zeros([7]), named: momentName)
+        for (ck, mention) in [(nanMoment, "NaN"), (nanStep, "step"), (wrongShape, momentName)] {
+            XCTAssertThrowsError(try fresh.restore(from: ck, config: config)) { e in
+                XCTAssertTrue("\(e)".contains(url.path) && "\(e)".contains(mention), "\(e)")
+            }
+        }
+        for (name, p) in before { XCTAssertEqual(fresh.model.parameterTensors()[name], p, "nothing was loaded: \(name)") }
+        XCTAssertEqual(fresh.position, MetaTrainingPosition())
+        // The undamaged checkpoints still restore.
+        XCTAssertNoThrow(try fresh.restore(from: mid, config: config))
+        XCTAssertEqual(fresh.position.epoch, 1)
+        XCTAssertNoThrow(try fresh.restore(from: good, config: config))
+        XCTAssertTrue(fresh.isFinished)
+    }
+
+    func testCurriculumLimitsAreEnforced() {
+        for stage in [CurriculumStage(metaLearningRate: 1e-3, truncation: 5, horizon: 5 * 1_000_000, epochs: 1),
+                      CurriculumStage(metaLearningRate: 1e-3, truncation: 20_000, horizon: 20_000, epochs: 1),
+                      CurriculumStage(metaLearningRate: 1e-3, truncation: 5, horizon: 10, epochs: 10_000_000)] {
+            XCTAssertThrowsError(try Curriculum(name: "big", stages: [stage]).validate()) { XCTAssertTrue("\($0)".contains("stage 1"), "\($0)") }
+        }
+        XCTAssertNoThrow(try Curriculum.paper.validate())
+    }
+
     func testWeightsCheckpointRebuildsTheModelInDouble() throws {
         let (t, config) = try makeTrainer()
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("mt-\(UUID().uuidString).h5")
