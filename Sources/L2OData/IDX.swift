@@ -53,8 +53,8 @@ public struct IDXArray: Equatable, Sendable {
 
     /// Checks that the element count matches the shape.
     public init(shape: [Int], elements: Elements) throws {
-        guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == elements.count else {
-            throw DataError.inconsistent(detail: "IDX array of shape \(shape) needs \(shape.reduce(1, *)) elements, got \(elements.count)")
+        guard let need = try? ResourceLimits.elementCount(shape, what: "IDX array"), need == elements.count else {
+            throw DataError.inconsistent(detail: "IDX array of shape \(shape) does not hold \(elements.count) elements")
         }
         self.shape = shape
         self.elements = elements
@@ -102,6 +102,9 @@ public enum IDX {
                 throw DataError.malformed(path: path, detail: "decompression failed (\(message)); the file is damaged or truncated")
             }
             if n == 0 { break }
+            guard bytes.count + Int(n) <= ResourceLimits.memoryBytes / 2 else {
+                throw DataError.malformed(path: path, detail: "decompresses to more than half of this machine's memory (\(ResourceLimits.formatBytes(ResourceLimits.memoryBytes))); not an image or label file")
+            }
             bytes.append(contentsOf: chunk[0..<Int(n)])
         }
         return try decode(bytes, source: path)
@@ -126,8 +129,12 @@ public enum IDX {
         guard bytes.count >= header else { throw DataError.malformed(path: source, detail: "header of rank \(rank) is truncated") }
         var shape = [Int]()
         for k in 0..<rank { shape.append(Int(bigEndian32(bytes, 4 + 4 * k))) }
-        let count = shape.reduce(1, *)
-        guard bytes.count == header + count * width else {
+        let count: Int
+        do { count = try ResourceLimits.elementCount(shape, what: source) } catch let e as ResourceLimitError {
+            throw DataError.malformed(path: source, detail: e.detail)
+        }
+        let (payload, overflow) = count.multipliedReportingOverflow(by: width)
+        guard !overflow, bytes.count == header + payload else {
             throw DataError.malformed(
                 path: source, detail: "shape \(shape) needs \(header + count * width) bytes, the file has \(bytes.count) (truncated or extra data)")
         }

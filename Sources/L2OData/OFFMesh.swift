@@ -88,9 +88,11 @@ public struct OFFMesh: Sendable, Equatable {
             coords += xyz[0 ..< 3]
         }
         var faces = [[Int]]()
-        faces.reserveCapacity(nf)
         var edges = [(Int, Int)]()
-        edges.reserveCapacity(3 * nf)
+        if nf <= 1 << 24 {  // a bigger count is only reserved as the faces are read (the file must hold them)
+            faces.reserveCapacity(nf)
+            edges.reserveCapacity(3 * nf)
+        }
         for f in 0..<nf {
             guard let line = try reader.nextLine() else {
                 throw DataError.malformed(path: source, detail: "the file ends after \(f) of \(nf) faces")
@@ -99,7 +101,7 @@ public struct OFFMesh: Sendable, Equatable {
             guard let k = values.first, k >= 3 else {
                 throw DataError.malformed(path: source, detail: "line \(line.number): face \(f) must start with its vertex count k ≥ 3")
             }
-            guard values.count >= k + 1 else {
+            guard k < values.count else {  // `k + 1` would overflow for k = Int.max
                 throw DataError.malformed(path: source, detail: "line \(line.number): face \(f) announces \(k) vertices but lists \(values.count - 1)")
             }
             let face = Array(values[1...k])

@@ -125,7 +125,7 @@ public struct HeatDiffusionFamily<Scalar: TensorScalar>: ProblemFamily, Sendable
     }
 
     /// `makeInstance`; the family's checks make a failure there practically impossible (see `GraphSource`).
-    public func instance(seed instanceSeed: UInt64) -> HeatDiffusion<Scalar> { try! makeInstance(seed: instanceSeed) }
+    public func instance(seed instanceSeed: UInt64) throws -> HeatDiffusion<Scalar> { try makeInstance(seed: instanceSeed) }
 }
 
 /// Kuramoto instances on graphs from one recipe. Draw order: the graph (random recipes only),
@@ -150,7 +150,7 @@ public struct KuramotoFamily<Scalar: TensorScalar>: ProblemFamily, Sendable {
         return try Kuramoto(graph: g, initialPoint: .uniform([g.nodeCount], low: 0, high: Scalar(2 * Double.pi), rng: &rng))
     }
 
-    public func instance(seed instanceSeed: UInt64) -> Kuramoto<Scalar> { try! makeInstance(seed: instanceSeed) }
+    public func instance(seed instanceSeed: UInt64) throws -> Kuramoto<Scalar> { try makeInstance(seed: instanceSeed) }
 }
 
 /// Hopf–Kuramoto instances with fixed `(s₁, s₂)` on graphs from one recipe. Draw order as for
@@ -184,5 +184,5 @@ public struct HopfKuramotoFamily<Scalar: TensorScalar>: ProblemFamily, Sendable 
                                 initialPoint: .uniform([g.nodeCount], low: 0, high: Scalar(2 * Double.pi), rng: &rng))
     }
 
-    public func instance(seed instanceSeed: UInt64) -> HopfKuramoto<Scalar> { try! makeInstance(seed: instanceSeed) }
+    public func instance(seed instanceSeed: UInt64) throws -> HopfKuramoto<Scalar> { try makeInstance(seed: instanceSeed) }
 }

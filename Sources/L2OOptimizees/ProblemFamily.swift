@@ -14,24 +14,25 @@ public protocol ProblemFamily<Scalar> {
     var name: String { get }
     /// The family seed.
     var seed: UInt64 { get }
-    /// The instance drawn from `RandomState(seed: instanceSeed)`.
-    func instance(seed instanceSeed: UInt64) -> Instance
+    /// The instance drawn from `RandomState(seed: instanceSeed)`. Throws when the draw cannot
+    /// make a valid instance (e.g. a random graph that stays disconnected).
+    func instance(seed instanceSeed: UInt64) throws -> Instance
     /// The instance drawn from `RandomState(seed: instanceSeed)` out of `split`'s data.
-    func instance(seed instanceSeed: UInt64, split: Split) -> Instance
+    func instance(seed instanceSeed: UInt64, split: Split) throws -> Instance
 }
 
 extension ProblemFamily {
     /// Synthetic families: every split has the same distribution.
-    public func instance(seed instanceSeed: UInt64, split: Split) -> Instance { instance(seed: instanceSeed) }
+    public func instance(seed instanceSeed: UInt64, split: Split) throws -> Instance { try instance(seed: instanceSeed) }
 
     /// Instance `index` of `split`.
-    public func instance(_ split: Split, index: Int) -> Instance {
-        instance(seed: InstanceSeed.derive(familySeed: seed, split: split, index: index), split: split)
+    public func instance(_ split: Split, index: Int) throws -> Instance {
+        try instance(seed: InstanceSeed.derive(familySeed: seed, split: split, index: index), split: split)
     }
 
     /// Instances `start ..< start + count` of `split`.
-    public func instances(_ split: Split, count: Int, from start: Int = 0) -> [Instance] {
-        (start..<(start + count)).map { instance(split, index: $0) }
+    public func instances(_ split: Split, count: Int, from start: Int = 0) throws -> [Instance] {
+        try (start..<(start + count)).map { try instance(split, index: $0) }
     }
 }
 

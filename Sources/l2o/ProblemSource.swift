@@ -22,14 +22,14 @@ enum ProblemSource {
             return out
         }
         let (suite, g) = try suiteGroup(path, group)
-        let make: (Int) -> LASSO<Double>
+        let make: (Int) throws -> LASSO<Double>
         switch g.family {
         case .lasso, .linearRegression:
             let family = try g.lassoFamily(Double.self)
-            make = { family.instance(split, index: $0) }
+            make = { try family.instance(split, index: $0) }
         case .lassoPatches:
             let family = try RealData.patchFamily(g, Double.self)
-            make = { family.instance(split, index: $0) }
+            make = { try family.instance(split, index: $0) }
         case .logistic, .logisticAdult, .heat, .kuramoto, .hopfKuramoto:
             throw ValidationError("suite \(suite.name) group \(group) is \(g.family.rawValue); this command needs LASSO problems")
         }
@@ -38,7 +38,7 @@ enum ProblemSource {
         guard n > 0 else { throw ValidationError("suite \(suite.name) group \(group) has no \(split.rawValue) instances") }
         try g.checkMemory(instances: n, what: "\(path), group \(group)")
         return try (0..<n).map { k in
-            var p = make(k)
+            var p = try make(k)
             if optimum { p = try p.withReferenceOptimum(referenceSolver(k + 1, n)) }
             progress?(k + 1, n)
             return p.cast(to: S.self)
@@ -98,10 +98,10 @@ extension ProblemSource {
             switch g.family {
             case .logistic:
                 let family = try RealData.loading { try g.logisticFamily(Double.self) }
-                make = { family.instance(split, index: $0) }
+                make = { try family.instance(split, index: $0) }
             case .logisticAdult:
                 let family = try RealData.adultFamily(g, Double.self)
-                make = { family.instance(split, index: $0) }
+                make = { try family.instance(split, index: $0) }
             case .lasso, .linearRegression, .lassoPatches, .heat, .kuramoto, .hopfKuramoto:
                 throw ValidationError("suite \(suite.name) group \(group) is \(g.family.rawValue); this command needs logistic-regression problems")
             }

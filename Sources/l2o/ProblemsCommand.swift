@@ -139,7 +139,7 @@ struct ProblemsCommand: ParsableCommand {
             let batch: InstanceBatch<S>
             func draw<F: ProblemFamily>(_ family: F, _ solve: (F.Instance) throws -> F.Instance) throws -> [F.Instance] {
                 try (0..<n).map { k in
-                    var p = family.instance(split, index: k)
+                    var p = try family.instance(split, index: k)
                     if !noReference { p = try solve(p) }
                     progress(k + 1, n, label, p.referenceOptimum)
                     return p

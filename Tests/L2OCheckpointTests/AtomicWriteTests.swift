@@ -60,6 +60,20 @@ final class AtomicWriteTests: XCTestCase {
         XCTAssertEqual(try files(in: url.deletingLastPathComponent()), ["run.h5"])
     }
 
+    /// Temporaries left by killed writers of the same file are removed by the next successful
+    /// write; a live process's temporary and other files' temporaries are left alone.
+    func testStrayTemporariesOfKilledWritersAreRemoved() throws {
+        let folder = try makeTemporaryFolder(self)
+        let url = folder.appendingPathComponent("run.h5")
+        // PID 2³¹ − 2 is above Linux's pid_max (at most 2²²), so no process has it.
+        let dead = [".run.h5.2147483646-ab12cd34.tmp.h5", ".run.h5.2147483645-00000000.tmp.h5"]
+        let live = ".run.h5.1-deadbeef.tmp.h5"  // PID 1 always runs
+        let other = ".other.h5.2147483646-ab12cd34.tmp.h5"
+        for name in dead + [live, other] { try Data("partial".utf8).write(to: folder.appendingPathComponent(name)) }
+        try HDF5File.write(HDF5Group(attributes: ["v": .integer(1)]), to: url)
+        XCTAssertEqual(try files(in: folder).sorted(), [live, other, "run.h5"].sorted())
+    }
+
     func testWritingOverAFolderFails() throws {
         let folder = try makeTemporaryFolder(self)
         guard case .writeFailed? = assertCheckpointError(try HDF5File.write(HDF5Group(), to: folder)) else { return XCTFail() }

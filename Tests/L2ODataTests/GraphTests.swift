@@ -232,4 +232,17 @@ final class GraphTests: XCTestCase {
             XCTAssertTrue(hint.contains("libcgal-demo"), hint)
         }
     }
+
+    func testRandomGraphsWithTooManyExpectedEdgesAreRefused() {
+        let n = 1 << 20  // 2²⁰ nodes: p = 1 would give 5.5·10¹¹ edges
+        for recipe in [GraphRecipe.erdosRenyi(nodes: n, p: 1, connected: false),
+                       .stochasticBlockModel(nodes: n, blocks: 2, pIn: 0.5, pOut: 0.01),
+                       .randomGeometric(nodes: n, radius: 0.5)] {
+            XCTAssertThrowsError(try recipe.validate(), recipe.name) { XCTAssertTrue("\($0)".contains("edges expected"), "\($0)") }
+        }
+        XCTAssertNoThrow(try GraphRecipe.erdosRenyi(nodes: 1000, p: 0.01, connected: false).validate())
+        // A radius far below the point spacing: the cell grid is sized by the node count, not 1/r.
+        var rng = RandomState(seed: 3)
+        XCTAssertNoThrow(try Graph.randomGeometric(nodes: 50, radius: 1e-300, rng: &rng))
+    }
 }

@@ -45,6 +45,10 @@ final class IDXTests: TemporaryDirectoryTestCase {
             XCTAssertEqual($0 as? DataError, .fileNotFound(path: self.path("missing.gz"), hint: "install X"))
         }
         XCTAssertThrowsError(try IDXArray(shape: [2, 2], elements: .uint8([1])))
+        // Dimensions whose product overflows (2³¹·2³¹·4 wraps to 0): refused, not read out of bounds.
+        let hostile: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 4, 0x80, 0, 0, 0, 0x80, 0, 0, 0]
+        XCTAssertThrowsError(try IDX.decode(hostile)) { XCTAssertTrue("\($0)".contains("more elements than a 64-bit count holds"), "\($0)") }
+        XCTAssertThrowsError(try IDXArray(shape: [1 << 62, 4], elements: .uint8([])))
     }
 
     func writeMNIST(prefix: String, count: Int, labels: [UInt8]? = nil) throws {

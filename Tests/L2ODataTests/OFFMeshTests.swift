@@ -92,6 +92,9 @@ final class OFFMeshTests: XCTestCase {
             ("OFF\n3 1 0\n0 0 0\n1 0 0\n0 1 0\n3 0 1.5 2\n", "not an integer"),
             ("OFF\n3 1 0\n0 0 0\n1 0 0\n0 1 0\n3 0 1 2\n3 0 1 2\n", "unexpected content"),
             ("OFF\n-3 1 0\n", "must be ≥ 0"),
+            // Hostile counts: a face count far beyond the file, and a vertex count k = Int.max (k + 1 overflows).
+            ("OFF\n0 4611686018427387904 0\n", "ends after 0 of 4611686018427387904 faces"),
+            ("OFF\n3 1 0\n0 0 0\n1 0 0\n0 1 0\n9223372036854775807 0 1 2\n", "lists 3"),
         ]
         for (text, fragment) in cases {
             let path = try write(text, "bad.off")

@@ -109,4 +109,13 @@ final class TopologyTests: XCTestCase {
         let c = Tensor<Float>(repeating: 0.3, shape: [10, 4])
         XCTAssertEqual(w.gossip.apply(c), c)
     }
+
+    func testNodeCountsAboveTheLimitAreRefusedBeforeBuilding() {
+        let n = Topology.maximumNodeCount + 1
+        for name in ["ring", "complete", "erdos-renyi"] {
+            XCTAssertThrowsError(try Topology.named(name, nodeCount: n)) { XCTAssertEqual($0 as? TopologyError, .tooManyNodes(topology: name, count: n)) }
+        }
+        XCTAssertThrowsError(try Topology(name: "custom", nodeCount: n, edges: [(0, 1)]))
+        XCTAssertNoThrow(try Topology.named("ring", nodeCount: 64))
+    }
 }

@@ -68,6 +68,13 @@ final class EvaluationTests: XCTestCase {
         XCTAssertTrue(md.contains("| prox-ed "))
         XCTAssertTrue(md.contains("| pg-extra "))
         XCTAssertTrue(md.contains("not reached"), md)  // DAPG with a tiny step cannot reach 1e-12 in 300 iterations
+        XCTAssertTrue(md.contains("300 iterations on 2 instance(s); each cell is the median over the instances that reached the tolerance"), md)
+        // A method that reached a tolerance on one instance only: "(1/2)" in both its iteration and seconds cells.
+        var partial = traces.filter { $0.method == "prox-ed" }
+        partial[1].hitIterations[1] = nil
+        partial[1].hitSeconds[1] = nil
+        let partialTable = EvaluationReport(title: "q", settings: settings, traces: partial).markdownTable()
+        XCTAssertEqual(partialTable.components(separatedBy: "(1/2)").count - 1, 2, partialTable)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("l2o-eval-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let files = try report.write(to: folder)

@@ -16,7 +16,7 @@ final class MetaTrainerTests: XCTestCase {
 
     func makeTrainer() throws -> (MetaTrainer<Float>, MiLoDoConfig) {
         let family = try LASSOFamily<Float>(nodes: 3, dimension: 6, samplesPerNode: 4, lambda: 0.1, seed: 9)
-        let training = family.instances(.train, count: 6)
+        let training = try family.instances(.train, count: 6)
         let topo = try Topology.ring(3)
         let w = try MixingMatrix<Float>(topology: topo, rule: .uniform)
         var settings = MetaTrainingSettings()
@@ -213,7 +213,7 @@ final class MetaTrainerTests: XCTestCase {
 
     func testExactDiffusionWarmStartIsTheRuleAtItsSpecialInitialization() throws {
         let family = try LASSOFamily<Double>(nodes: 4, dimension: 6, samplesPerNode: 3, lambda: 0.1, seed: 2)
-        let problems = family.instances(.train, count: 2)
+        let problems = try family.instances(.train, count: 2)
         let w = try MixingMatrix<Double>(topology: try .ring(4), rule: .uniform)
         let data = try LassoMetaBatch(problems)
         var rng = RandomState(seed: 1)
@@ -291,7 +291,7 @@ final class MetaTrainerTests: XCTestCase {
 
     func testTrainingNormalizesEachProblemsStepByItsCurvature() throws {
         let family = try LASSOFamily<Float>(nodes: 3, dimension: 6, samplesPerNode: 4, lambda: 0.1, seed: 9)
-        let training = family.instances(.train, count: 2)
+        let training = try family.instances(.train, count: 2)
         let L = MetaTrainer<Float>.largestLocalCurvatures(training)
         XCTAssertEqual(L.count, 2)
         XCTAssertTrue(L.allSatisfy { $0 > 0 })

@@ -43,6 +43,19 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(Array(0...10).allSatisfy(s.contains))
         XCTAssertLessThan(s.count, 120)  // ~20 per decade over 4 decades + dense head
         XCTAssertEqual(LogSchedule.iterations(last: 3), [0, 1, 2, 3])
+        // Near Int.max the schedule still ends (10¹⁹ does not fit in an Int; compared in Double).
+        let huge = LogSchedule.iterations(last: Int.max)
+        XCTAssertEqual(huge.last, Int.max)
+        XCTAssertEqual(huge, huge.sorted())
+        XCTAssertLessThan(huge.count, 20 * 19 + 12)
+    }
+
+    func testIterationCountsAreWrittenInFull() {
+        XCTAssertEqual(formatIterationCount(13_664.5), "13,664.5")
+        XCTAssertEqual(formatIterationCount(1_000_000), "1,000,000")
+        XCTAssertEqual(formatIterationCount(42), "42")
+        XCTAssertEqual(formatIterationCount(999), "999")
+        XCTAssertEqual(formatIterationCount(1000), "1,000")
     }
 
     func testTables() {

@@ -156,7 +156,7 @@ final class GraphEnergyTests: XCTestCase {
 
     func testFloatInstancesAgreeWithDouble() throws {
         let family = try HeatDiffusionFamily<Double>(graph: .triangular(rows: 8, cols: 9), seed: 5)
-        let p = family.instance(.train, index: 0), q = try HeatDiffusionFamily<Float>(graph: .triangular(rows: 8, cols: 9), seed: 5).instance(.train, index: 0)
+        let p = try family.instance(.train, index: 0), q = try HeatDiffusionFamily<Float>(graph: .triangular(rows: 8, cols: 9), seed: 5).instance(.train, index: 0)
         XCTAssertEqual(q.initialPoint, p.initialPoint.cast(to: Float.self))
         XCTAssertEqual(p.cast(to: Float.self).hotNodes, q.hotNodes)
         let x = p.initialPoint
@@ -172,7 +172,7 @@ final class GraphEnergyTests: XCTestCase {
     func testFamiliesFollowTheirRecipe() throws {
         let family = try HeatDiffusionFamily<Double>(graph: .lattice2D(rows: 20, cols: 15, periodic: false),
                                                      parameters: HeatBathParameters(features: 2), seed: 77)
-        let p = family.instance(.train, index: 3)
+        let p = try family.instance(.train, index: 3)
         XCTAssertEqual(p.graph.nodeCount, 300)
         XCTAssertEqual(p.hotNodes.count, 30)
         XCTAssertEqual(p.coldNodes.count, 30)
@@ -181,10 +181,10 @@ final class GraphEnergyTests: XCTestCase {
         XCTAssertTrue(p.initialPoint.scalars.allSatisfy { $0 >= 0 && $0 < 1 })
         XCTAssertEqual(family.name, "Heat(lattice2d(20x15),λ=1,d=2)")
         // Same seed, same instance; other index or split, other baths and start.
-        let again = family.instance(.train, index: 3)
+        let again = try family.instance(.train, index: 3)
         XCTAssertEqual(again.hotNodes, p.hotNodes)
         XCTAssertEqual(again.initialPoint, p.initialPoint)
-        XCTAssertNotEqual(family.instance(.test, index: 3).hotNodes, p.hotNodes)
+        XCTAssertNotEqual(try family.instance(.test, index: 3).hotNodes, p.hotNodes)
         // The draw order of the recipe: permutation, then the uniform start.
         var rng = RandomState(seed: InstanceSeed.derive(familySeed: 77, split: .train, index: 3))
         let order = rng.permutation(300)
@@ -193,10 +193,10 @@ final class GraphEnergyTests: XCTestCase {
         XCTAssertEqual(p.initialPoint, Tensor<Double>.uniform([600], rng: &rng))
         // Random recipes draw a new graph per instance; Kuramoto phases lie in [0, 2π).
         let sbm = try KuramotoFamily<Double>(graph: .stochasticBlockModel(nodes: 200, blocks: 10, pIn: 0.3, pOut: 0.01), seed: 4)
-        let a = sbm.instance(.train, index: 0), b = sbm.instance(.train, index: 1)
+        let a = try sbm.instance(.train, index: 0), b = try sbm.instance(.train, index: 1)
         XCTAssertNotEqual(a.graph.edges, b.graph.edges)
         XCTAssertTrue(a.initialPoint.scalars.allSatisfy { $0 >= 0 && $0 < 2 * .pi })
-        XCTAssertEqual(sbm.instance(.train, index: 0).graph, a.graph)
+        XCTAssertEqual(try sbm.instance(.train, index: 0).graph, a.graph)
         // Bad parameters are typed errors.
         XCTAssertThrowsError(try HeatDiffusionFamily<Double>(graph: .ring(nodes: 10), parameters: HeatBathParameters(hotFraction: 0.6, coldFraction: 0.5), seed: 1))
         XCTAssertThrowsError(try HeatDiffusionFamily<Double>(graph: .ring(nodes: 10), parameters: HeatBathParameters(lambda: -1), seed: 1))

@@ -69,11 +69,11 @@ final class RealDataFamilyTests: XCTestCase {
         XCTAssertEqual(p.A, raw.A)
         XCTAssertEqual(p.b, raw.b)
         XCTAssertEqual(p.lambda, 0.05)
-        XCTAssertEqual(family.instance(.test, index: 3).A, family.instance(.test, index: 3).A, "deterministic")
-        XCTAssertNotEqual(family.instance(.test, index: 3).A, family.instance(.test, index: 4).A)
+        XCTAssertEqual(try family.instance(.test, index: 3).A, try family.instance(.test, index: 3).A, "deterministic")
+        XCTAssertNotEqual(try family.instance(.test, index: 3).A, try family.instance(.test, index: 4).A)
         let float = try PatchLASSOFamily<Float>(dictionaryImages: family.dictionaryImages, targetImages: family.targetImages, nodes: n, atoms: d,
                                                 samplesPerNode: N, lambda: 0.05, seed: 9).instance(.train, index: 0)
-        XCTAssertEqual(float.A, family.instance(.train, index: 0).A.cast(to: Float.self), "Float data = rounded Double data")
+        XCTAssertEqual(float.A, try family.instance(.train, index: 0).A.cast(to: Float.self), "Float data = rounded Double data")
     }
 
     func testPatchPoolsAreExactAndSplitsNeverShareATargetPixel() throws {
@@ -161,7 +161,7 @@ final class RealDataFamilyTests: XCTestCase {
             XCTAssertEqual(rows.count, 40)
             XCTAssertEqual(Set(rows).count, 40, "nodes hold distinct samples")
             XCTAssertTrue(Set(rows).isSubset(of: family.pool(split)))
-            let p = family.instance(split, index: 2)
+            let p = try family.instance(split, index: 2)
             XCTAssertEqual(p.A.shape, [4, 10, 105])
             // Node i holds draws [iN, (i+1)N).
             XCTAssertEqual(p.A.reshaped([40, 105]), source.features.gatherRows(rows))
@@ -192,13 +192,13 @@ final class RealDataFamilyTests: XCTestCase {
             targetImages: NaturalImages.load(NaturalImages.targetImages, directory: images),
             nodes: 10, atoms: 200, samplesPerNode: 10, lambda: 0.05, seed: 1)
         XCTAssertGreaterThan(patches.poolSizes(.test).targets, 10_000)
-        let lasso = patches.instance(.test, index: 0)
+        let lasso = try patches.instance(.test, index: 0)
         let lassoOptimum = try FISTA().solve(lasso)
         assertLASSOKKT(lasso, lassoOptimum)
         XCTAssertGreaterThan(lassoOptimum.x.scalars.filter { $0 != 0 }.count, 0, "λ = 0.05 leaves a non-zero code")
         // Logistic regression on Adult with λ = 0.01 (the shipped suite's λ): a sparse, non-zero x*.
         let family = try AdultLogisticFamily<Double>(data: Adult.load(directory: adult), nodes: 10, samplesPerNode: 100, lambda: 0.01, seed: 2)
-        let logistic = family.instance(.test, index: 0)
+        let logistic = try family.instance(.test, index: 0)
         let opt = try FISTA().solve(logistic)
         assertLogisticKKT(logistic, opt)
         let support = opt.x.scalars.filter { $0 != 0 }.count

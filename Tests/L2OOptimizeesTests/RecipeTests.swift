@@ -43,7 +43,7 @@ final class RecipeTests: XCTestCase {
         let (n, d, N) = (3, 6, 4)
         let family = try LASSOFamily<Double>(nodes: n, dimension: d, samplesPerNode: N, lambda: 0.2, seed: 8)
         let raw = family.data(seed: InstanceSeed.derive(familySeed: 8, split: .train, index: 0))
-        let p = family.instance(.train, index: 0)
+        let p = try family.instance(.train, index: 0)
         let full = raw.A.reshaped([n * N, d]), bFull = raw.b.reshaped([n * N])
         let x = Tensor<Double>.normal([d], seed: 3)
         for i in 0..<n {
@@ -75,16 +75,16 @@ final class RecipeTests: XCTestCase {
         }
         XCTAssertEqual(seen.count, 1500)
         let family = try LASSOFamily<Double>(nodes: 2, dimension: 4, samplesPerNode: 3, lambda: 0.1, seed: 7)
-        let train = family.instances(.train, count: 3)
-        let test = family.instances(.test, count: 3)
+        let train = try family.instances(.train, count: 3)
+        let test = try family.instances(.test, count: 3)
         XCTAssertNotEqual(train[0].A, test[0].A)
         XCTAssertNotEqual(train[0].A, train[1].A)
         // Instance k does not depend on how many are drawn or on the start.
-        XCTAssertEqual(family.instances(.train, count: 1, from: 2)[0].A, train[2].A)
-        XCTAssertEqual(family.instance(.train, index: 1).b, train[1].b)
+        XCTAssertEqual(try family.instances(.train, count: 1, from: 2)[0].A, train[2].A)
+        XCTAssertEqual(try family.instance(.train, index: 1).b, train[1].b)
         // Another family seed gives other data.
         let other = try LASSOFamily<Double>(nodes: 2, dimension: 4, samplesPerNode: 3, lambda: 0.1, seed: 8)
-        XCTAssertNotEqual(other.instance(.train, index: 0).A, train[0].A)
+        XCTAssertNotEqual(try other.instance(.train, index: 0).A, train[0].A)
         XCTAssertEqual(family.name, "LASSO(2,4,3,0.1)")
     }
 

@@ -93,7 +93,7 @@ final class ResNetOptimizeeTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("3-channel images in 4 classes, the data has 1-channel 8×8"), "\($0)")
         }
         XCTAssertThrowsError(try ResNet<Float>(inChannels: 1, widths: [], classCount: 4, rng: &rng))
-        let p = family.instance(.train, index: 0)
+        let p = try family.instance(.train, index: 0)
         XCTAssertThrowsError(try p.logits(Variable(constant: p.initialPoint), images: .zeros([2, 63])))
     }
 
@@ -103,7 +103,7 @@ final class ResNetOptimizeeTests: XCTestCase {
                           "Debian dataset-fashion-mnist is not installed")
         let test = try MNISTFormat.load(Float.self, directory: dir, train: false)
         let family = try ResNetClassificationFamily(data: test.slice(0..<5000), nodes: 2, samplesPerNode: 8, batchSize: 4, seed: 1)
-        var p = family.instance(.train, index: 0)
+        var p = try family.instance(.train, index: 0)
         XCTAssertEqual(p.dimension, 77_754)
         p.calibrationSize = 16
         var x = p.initialPoint

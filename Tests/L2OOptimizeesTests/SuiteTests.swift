@@ -92,7 +92,7 @@ final class SuiteTests: XCTestCase {
         assertSuiteError(#"{"name": "s", "seed": 1, "groups": [{"family": "lasso", "nodes": 2, "dimension": [3, 0], "samplesPerNode": 4, "lambda": 0.1, "splits": {"train": 1}}]}"#,
                          contains: "groups[0].dimension[1]: must be ≥ 1")
         assertSuiteError(#"{"name": "s", "seed": 1, "groups": [{"family": "lasso", "nodes": 2, "dimension": 3, "samplesPerNode": 4, "lambda": -0.1, "splits": {"train": 1}}]}"#,
-                         contains: "lambda: must be finite and ≥ 0")
+                         contains: "lambda: must be finite, ≥ 0 and at most 1e30")
         assertSuiteError(#"{"name": "s", "seed": 1, "groups": [{"family": "lasso", "nodes": 2, "dimension": 3, "samplesPerNode": 4, "splits": {"train": 1}}]}"#,
                          contains: "lambda: is missing")
         assertSuiteError(#"{"name": "s", "seed": 1, "groups": [{"family": "lasso", "lamda": 0.1, \#(group)}]}"#, contains: "unknown key \"lamda\"")

@@ -104,7 +104,7 @@ final class LogisticProblemSourceTests: XCTestCase {
             if let previous { setenv(DataDirectory.environmentVariable, previous, 1) } else { unsetenv(DataDirectory.environmentVariable) }
         }
         XCTAssertThrowsError(try ProblemSource.evaluation(adult, split: .test, count: 1, prefix: "t", as: Double.self)) { error in
-            XCTAssertTrue(error is ValidationError, "\(type(of: error))")
+            XCTAssertTrue(error is InputError, "missing data is a data error (no usage text): \(type(of: error))")
             XCTAssertTrue("\(error)".contains("not found; run `make deps`"), "\(error)")
         }
     }
