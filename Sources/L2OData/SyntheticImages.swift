@@ -15,6 +15,11 @@ public enum SyntheticImages {
         guard count >= 1, height >= 1, width >= 1, classCount >= 2 else {
             throw DataError.inconsistent(detail: "synthetic images need count ≥ 1, height and width ≥ 1 and at least 2 classes; got count \(count), \(height)×\(width), \(classCount) classes")
         }
+        do {
+            try ResourceLimits.checkShape([count, height, width], bytesPerElement: MemoryLayout<S>.size, copies: 2, what: "synthetic images")
+        } catch let e as ResourceLimitError {
+            throw DataError.inconsistent(detail: "\(count) synthetic images of \(height)×\(width): \(e.detail)")
+        }
         guard noise >= 0, noise.isFinite else {
             throw DataError.inconsistent(detail: "synthetic image noise must be ≥ 0 and finite, got \(noise)")
         }

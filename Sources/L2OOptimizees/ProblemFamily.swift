@@ -47,7 +47,7 @@ func validateShape(_ family: String, n: Int, d: Int, N: Int, lambda: Double) thr
 }
 
 func formatLambda(_ l: Double) -> String {
-    l == l.rounded() ? String(Int(l)) : "\(l)"
+    l == l.rounded() && Swift.abs(l) < 1e15 ? String(Int(l)) : "\(l)"
 }
 
 /// LASSO(n, d, N, λ) of SPEC §1.1 (`Recipes.lasso`); `λ = 0` gives linear regression.

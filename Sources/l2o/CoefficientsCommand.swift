@@ -21,7 +21,7 @@ struct CoefficientsCommand: ParsableCommand {
 
     func validate() throws {
         guard iterations >= 1 else { throw ValidationError("--iterations must be ≥ 1") }
-        guard instance >= 0 else { throw ValidationError("--instance must be ≥ 0") }
+        guard instance >= 0, instance < ProblemSuite.maximumInstancesPerSplit else { throw ValidationError("--instance must be ≥ 0 and below \(ProblemSuite.maximumInstancesPerSplit)") }
         guard Split(rawValue: split) != nil else { throw ValidationError("--split must be train, validation or test") }
     }
 

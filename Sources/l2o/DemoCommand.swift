@@ -30,7 +30,7 @@ struct DemoCommand: ParsableCommand {
         guard evalCount >= 1, evalIterations >= 1 else { throw ValidationError("--eval-count and --eval-iterations must be ≥ 1") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
-        guard hidden >= 1 else { throw ValidationError("--hidden must be at least 1") }
+        guard hidden >= 1, hidden <= 4096 else { throw ValidationError("--hidden must be between 1 and 4096") }
     }
 
     func run() throws {

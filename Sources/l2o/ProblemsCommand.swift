@@ -87,7 +87,7 @@ struct ProblemsCommand: ParsableCommand {
                 throw ValidationError("--precision must be float32 or float64, got '\(precision)'")
             }
             if let count, count < 1 { throw ValidationError("--count must be at least 1") }
-            if !(tolerance > 0) { throw ValidationError("--tolerance must be positive") }
+            if !(tolerance > 0 && tolerance < 1) { throw ValidationError("--tolerance is the KKT residual of the reference optimum: it must be in (0, 1), e.g. 1e-12") }
         }
 
         func run() throws {
