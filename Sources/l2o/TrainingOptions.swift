@@ -127,6 +127,7 @@ func trainResumable(
     func row(_ h: EpochRecord) -> String {
         String(format: "  epoch %2d  train loss %@  test loss %.4f  test acc %.2f%%  %.1fs", h.epoch,
                h.trainLoss.isNaN ? "   —  " : String(format: "%.4f", h.trainLoss), h.testLoss, 100 * h.testAccuracy, h.seconds)
+            + (h.skipped > 0 ? "  (\(h.skipped) step(s) skipped: non-finite loss or update)" : "")
     }
     if trainer.completedEpochs > 0 { for h in trainer.history { printErr(row(h)) } }
     var printed = trainer.history.count
@@ -140,6 +141,12 @@ func trainResumable(
         for h in t.history[printed...] { printErr(row(h)) }
         printed = t.history.count
     })
+    if let last = trainer.history.last, last.epoch > 0, !last.testLoss.isFinite {
+        throw InputError("\(label): training diverged (test loss \(last.testLoss) after epoch \(last.epoch)); lower the learning rate (or BADM's 1/(ρ+σ)). The resume file \(resumeURL.path) holds the last state")
+    }
+    if let last = trainer.history.last, last.epoch > 0, last.skipped >= trainer.batchesPerEpoch {
+        throw InputError("\(label): every step of epoch \(last.epoch) was skipped (non-finite loss or update), so nothing was trained; lower the learning rate (or BADM's 1/(ρ+σ)). The resume file \(resumeURL.path) holds the last state")
+    }
     try trainer.weightsCheckpoint(config: config, metadata: metadata).write(to: outDir.appendingPathComponent("\(stem).weights.h5"))
     try trainer.curveCSV.write(to: outDir.appendingPathComponent("\(stem).csv"), atomically: true, encoding: .utf8)
     return trainer

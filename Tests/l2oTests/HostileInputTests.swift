@@ -212,6 +212,13 @@ final class HostileInputTests: XCTestCase {
                            mentions: ["lr"], usage: true)
     }
 
+    func testADivergedTrainingRunFails() throws {
+        let r = try l2o(["train", "--optimizer", "sgd", "--lr", "1e30", "--dataset", "synthetic", "--train-count", "256",
+                         "--test-count", "64", "--epochs", "1", "--out", path("tr")])
+        assertCleanFailure(r, mentions: ["sgd", "diverged"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("tr/train.weights.h5")), "no weights are written for a diverged run")
+    }
+
     func testARunWhereEveryMethodDivergedFails() throws {
         let suite = try tinySuite()
         let r = try l2o(["evaluate", "--problems", suite, "--count", "1", "--methods", "prox-ed,pg-extra", "--step", "prox-ed=1000",
