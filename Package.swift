@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "L2OCheckpoint", dependencies: ["L2OCore", "CHDF5"], swiftSettings: fast),
         .target(name: "L2OData", dependencies: ["L2OCore", "CZlib", "CPNG"], swiftSettings: fast),
         .target(name: "L2OOptimizees", dependencies: ["L2OCore", "L2ONN", "L2OData"], swiftSettings: fast),
-        .target(name: "L2OOptimizers", dependencies: ["L2OCore", "L2ONN"], swiftSettings: fast),
+        .target(name: "L2OOptimizers", dependencies: ["L2OCore", "L2ONN", "L2OOptimizees"], swiftSettings: fast),
         .target(
             name: "L2ODecentralized", dependencies: ["L2OCore", "L2ONN", "L2OOptimizees", "L2OOptimizers"],
             swiftSettings: fast),
@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "L2OOptimizeesTests", dependencies: ["L2OOptimizees", "L2OCheckpoint", "L2OOptimizers"]),
         .testTarget(name: "L2OOptimizersTests", dependencies: ["L2OOptimizers", "L2OCheckpoint"]),
         .testTarget(name: "L2ODecentralizedTests", dependencies: ["L2ODecentralized"]),
-        .testTarget(name: "L2OMetaTests", dependencies: ["L2OMeta"]),
+        .testTarget(name: "L2OMetaTests", dependencies: ["L2OMeta"], exclude: ["Fixtures"]),
         .testTarget(name: "l2oTests", dependencies: ["l2o"]),
     ]
 )

@@ -5,7 +5,7 @@ import L2OCore
 ///
 /// Instance `k` has `n` nodes; node `i` holds `N` samples `A[k, i] ∈ R^{N×d}`, `b[k, i] ∈ R^N`.
 /// LASSO: `F(x) = Σ_i ½‖A_i x − b_i‖² + λ‖x‖₁`; logistic: labels `b ∈ {0, 1}` with an ℓ₁ penalty
-/// `λ‖x‖₁` (see SPEC.md §1 for the generators). `xStar` / `fStar` are optional reference optima.
+/// `λ‖x‖₁` (see docs/optimizees.md for the generators). `xStar` / `fStar` are optional reference optima.
 public struct ProblemInstanceSet<Scalar: TensorScalar>: Equatable, Sendable {
     /// The objective family.
     public enum Problem: String, Sendable, CaseIterable {

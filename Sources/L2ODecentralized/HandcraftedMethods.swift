@@ -1,6 +1,6 @@
 import L2OCore
 
-// The handcrafted baselines of SPEC §1.3. All mixing is applied in the robust form
+// The handcrafted baselines of [MiLoDo] §5 and App. E.3. All mixing is applied in the robust form
 // `x_i − Σ_j w_ij (x_i − x_j)` (`MixingMatrix.gossip`), and `W̄ = (I + W)/2` as
 // `x − ½ Σ_j w_ij (x_i − x_j)`. Every prox uses the same step as the gradient step before it, so
 // fixed points solve the original problem.

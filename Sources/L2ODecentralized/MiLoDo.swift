@@ -104,7 +104,7 @@ public final class MiLoDoNode<Scalar: TensorScalar>: Module {
     }
 }
 
-/// The MiLoDo learned decentralized optimizer (SPEC §1.4): per node `i` and iteration `k`
+/// The MiLoDo learned decentralized optimizer ([MiLoDo] §4.1, eqs. (21)–(24)): per node `i` and iteration `k`
 /// ```
 /// p_i    = φ_M,i(∇f_i(x_i), y_i)                     ≥ 0
 /// z_i⁺   = soft(x_i − p_i ⊙ (∇f_i(x_i) + y_i), λ p_i)

@@ -70,7 +70,7 @@ public struct Curriculum: Codable, Sendable, Equatable {
         self.stages = stages
     }
 
-    /// The MiLoDo paper's five stages (SPEC §1.5): (meta lr, K_T, K, epochs).
+    /// The MiLoDo paper's five stages ([MiLoDo] §4.3 and App. E.3): (meta lr, K_T, K, epochs).
     public static let paper = Curriculum(name: "paper", stages: [
         .init(metaLearningRate: 5e-4, truncation: 5, horizon: 10, epochs: 20),
         .init(metaLearningRate: 1e-4, truncation: 10, horizon: 20, epochs: 10),

@@ -5,7 +5,7 @@ import L2OOptimizees
 import L2OOptimizers
 import L2ODecentralized
 
-/// Settings of MiLoDo meta-training besides the curriculum (SPEC §1.5 defaults).
+/// Settings of MiLoDo meta-training besides the curriculum ([MiLoDo] §4.3 and App. E.3 defaults).
 public struct MetaTrainingSettings: Codable, Sendable, Equatable {
     /// Problems per meta-batch.
     public var batchSize = 32

@@ -4,7 +4,7 @@ import L2OOptimizers
 /// What updates the weights in a `Trainer`: any `Optimizer` (one step per minibatch) or BADM
 /// (its own pass API: each minibatch is one BADM batch split into sub-batches).
 public enum TrainingAlgorithm<Scalar: TensorScalar> {
-    case optimizer(any Optimizer<Scalar>)
+    case optimizer(any ParameterOptimizer<Scalar>)
     case badm(BADM<Scalar>)
 
     /// The optimizer's short name (`adam`, `badm`, …).
@@ -53,7 +53,7 @@ public enum TrainingAlgorithm<Scalar: TensorScalar> {
         if rho != nil || sigma != nil || beta != nil || subBatches != nil {
             throw TrainingError.invalidSetting(name: "optimizer settings", message: "--rho, --sigma, --beta and --sub-batches belong to BADM, not \(key)")
         }
-        var opt: any Optimizer<Scalar>
+        var opt: any ParameterOptimizer<Scalar>
         switch key {
         case "adam": opt = try Adam<Scalar>()
         case "adamw": opt = try AdamW.make(Scalar.self)

@@ -18,7 +18,7 @@ public func globalAveragePool2d<S>(_ x: Variable<S>) throws -> Variable<S> {
 /// logits = Linear(globalAveragePool(h), w_{S−1} → classes)
 /// ```
 /// With widths 16/32/64, one block per stage, 3 input channels and 10 classes it has 78,042
-/// parameters (the ResNet of SPEC §1.1); with one input channel (Fashion-MNIST) 77,754.
+/// parameters (the ResNet of [MiLoDo] App. E.2); with one input channel (Fashion-MNIST) 77,754.
 ///
 /// Names as in torchvision: `conv1.weight`, `bn1.weight`, `bn1.bias`, `layer1.0.conv1.weight`, …
 /// (stage `s` is `layer{s+1}`, block `b` is `.b`), `fc.weight`, `fc.bias`.

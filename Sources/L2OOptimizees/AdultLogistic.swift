@@ -1,7 +1,7 @@
 import L2OCore
 import L2OData
 
-/// Decentralized ℓ₁-regularized logistic regression on UCI Adult (SPEC §1.1's real-data
+/// Decentralized ℓ₁-regularized logistic regression on UCI Adult ([MiLoDo] App. E.2's real-data
 /// variant): `LogisticRegression` over the 105 encoded features of `Adult` (standardized
 /// numeric attributes, one-hot categorical ones), label `1[income > 50K]`:
 /// ```

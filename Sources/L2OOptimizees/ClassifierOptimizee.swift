@@ -2,7 +2,7 @@ import L2OCore
 import L2OData
 import L2ONN
 
-/// A neural classifier as an optimizee (SPEC §1.1's MLP and ResNet): `x` is the network's flat
+/// A neural classifier as an optimizee ([MiLoDo] App. E.2's MLP and ResNet): `x` is the network's flat
 /// parameter vector (`Module.flatParameters()` order), node `i` holds `N` labelled samples and
 /// ```
 /// f_i(x) = (1/N) Σ_{j ∈ node i} CE(softmax(net_x(a_j)), y_j),   α_i = 1/n,   r = 0
@@ -12,7 +12,7 @@ import L2ONN
 /// parameters substituted by slices of `x`, so the model itself is never mutated and the oracles
 /// may run concurrently.
 ///
-/// Neural optimizees are first-order in meta-training (SPEC §1.5): `hessianVectorProduct` is the
+/// Neural optimizees are first-order in meta-training ([MiLoDo] §4.3 and App. E.3): `hessianVectorProduct` is the
 /// central difference `(∇f(x + hv) − ∇f(x − hv)) / 2h`, `h = ε^{1/3}·max(1, ‖x‖)/‖v‖` — an
 /// approximation (ReLU networks are piecewise linear), there to satisfy the protocol.
 public protocol ClassifierOptimizee<Scalar>: Optimizee {

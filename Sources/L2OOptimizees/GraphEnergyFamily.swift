@@ -14,7 +14,7 @@ public struct HeatBathParameters: Sendable, Equatable {
     public var hotFraction: Double
     public var coldFraction: Double
 
-    /// SPEC §3: 10% hot, 10% cold; `λ = 1`, `T_hot = 1`, `T_cold = 0`, one feature.
+    /// [NeuralReparam] §3: 10% hot, 10% cold; `λ = 1`, `T_hot = 1`, `T_cold = 0`, one feature.
     public init(lambda: Double = 1, hotTemperature: Double = 1, coldTemperature: Double = 0, features: Int = 1,
                 hotFraction: Double = 0.1, coldFraction: Double = 0.1) {
         self.lambda = lambda

@@ -1,7 +1,7 @@
 import L2OCore
 import L2OData
 
-/// Heat diffusion with hot and cold baths on a graph (SPEC §3): the state `w ∈ R^{n×d}` (row `i`
+/// Heat diffusion with hot and cold baths on a graph ([NeuralReparam] §3): the state `w ∈ R^{n×d}` (row `i`
 /// is node `i`'s `d` features) is flattened row-major into `x ∈ R^{nd}`, and
 /// ```
 /// E(w) = ½ Σ_ij A_ij ‖w_i − w_j‖² + λ Σ_{i∈Hot} Σ_c (w_ic − T_hot)⁴ + λ Σ_{i∈Cold} Σ_c (w_ic − T_cold)⁴

@@ -1,7 +1,7 @@
 import L2OCore
 import L2OData
 
-/// The Hopf–Kuramoto energy of phases `w ∈ R^n` on a graph (SPEC §3), `Δ_ij = w_i − w_j`:
+/// The Hopf–Kuramoto energy of phases `w ∈ R^n` on a graph ([NeuralReparam] §3), `Δ_ij = w_i − w_j`:
 /// ```
 /// E(w) = Σ_ij A_ji [sin Δ_ij + s₁ cos Δ_ij] + (s₂/2) Σ_{i,j,k} A_ij A_jk [cos(Δ_ji + Δ_jk) + cos(Δ_ji − Δ_jk)]
 /// ```

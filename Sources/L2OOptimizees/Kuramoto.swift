@@ -1,7 +1,7 @@
 import L2OCore
 import L2OData
 
-/// The Kuramoto energy of phases `w ∈ R^n` on a graph (SPEC §3):
+/// The Kuramoto energy of phases `w ∈ R^n` on a graph ([NeuralReparam] §3):
 /// ```
 /// E(w) = −Σ_ij A_ij cos(w_i − w_j) = −2 Σ_{(i,j)∈E} cos(w_i − w_j)
 /// ∇_k E = 2 Σ_j A_kj sin(w_k − w_j)

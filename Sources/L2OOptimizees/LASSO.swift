@@ -1,6 +1,6 @@
 import L2OCore
 
-/// Decentralized LASSO (SPEC §1.1): node `i` holds `A_i ∈ R^{N×d}`, `b_i ∈ R^N` and
+/// Decentralized LASSO ([MiLoDo] App. E.2): node `i` holds `A_i ∈ R^{N×d}`, `b_i ∈ R^N` and
 /// ```
 /// f_i(x) = ‖A_i x − b_i‖² / (2N),   F(x) = (1/n) Σ_i f_i(x) + λ‖x‖₁ = ‖Ax − b‖²/(2nN) + λ‖x‖₁
 /// ```

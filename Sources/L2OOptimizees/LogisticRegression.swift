@@ -1,6 +1,6 @@
 import L2OCore
 
-/// Decentralized ℓ₁-regularized logistic regression (SPEC §1.1): node `i` holds `A_i ∈ R^{N×d}` and
+/// Decentralized ℓ₁-regularized logistic regression ([MiLoDo] App. E.2): node `i` holds `A_i ∈ R^{N×d}` and
 /// labels `b_i ∈ {0, 1}^N`; with `z = A_i x`,
 /// ```
 /// f_i(x) = (1/N) Σ_j [ b_ij·ln(1 + e^{−z_j}) + (1 − b_ij)·ln(1 + e^{z_j}) ] = (1/N) Σ_j [ softplus(z_j) − b_ij z_j ]

@@ -2,7 +2,7 @@ import L2OCore
 import L2OData
 import L2ONN
 
-/// An MLP classifier as an optimizee (SPEC §1.1, MLP(n, 13002, N, 0); see `ClassifierOptimizee`
+/// An MLP classifier as an optimizee ([MiLoDo] App. E.2, MLP(n, 13002, N, 0); see `ClassifierOptimizee`
 /// for the objective and the oracles). The default architecture is 784-16-16-10 with ReLU
 /// (13,002 parameters). Stochastic training draws minibatches of `batchSize` (100) from a node's
 /// samples with `minibatchGradient`.

@@ -26,7 +26,7 @@ public struct PatchLASSOData: Sendable {
     public var target: PatchLocation
 }
 
-/// Sparse coding of natural-image patches as LASSO(n, d, N, λ) (SPEC §1.1's natural-image test
+/// Sparse coding of natural-image patches as LASSO(n, d, N, λ) ([MiLoDo] App. E.2's natural-image test
 /// shape LASSO(10,200,10,0.05); a stand-in for BSDS500 with the photographs of
 /// `NaturalImages`). A patch is `n × N` pixels of a grayscale image in [0, 1]; flattened row-major
 /// it is a vector of `nN` entries, and **node `i` holds patch row `i`** (rows `[iN, (i+1)N)`),

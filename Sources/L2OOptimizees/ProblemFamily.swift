@@ -50,7 +50,7 @@ func formatLambda(_ l: Double) -> String {
     l == l.rounded() && Swift.abs(l) < 1e15 ? String(Int(l)) : "\(l)"
 }
 
-/// LASSO(n, d, N, λ) of SPEC §1.1 (`Recipes.lasso`); `λ = 0` gives linear regression.
+/// LASSO(n, d, N, λ) of [MiLoDo] App. E.2 (`Recipes.lasso`); `λ = 0` gives linear regression.
 public struct LASSOFamily<Scalar: TensorScalar>: ProblemFamily, Sendable, Equatable {
     public let nodes: Int, dimension: Int, samplesPerNode: Int
     public let lambda: Double
@@ -86,7 +86,7 @@ public struct LASSOFamily<Scalar: TensorScalar>: ProblemFamily, Sendable, Equata
     }
 }
 
-/// Logistic(n, d, N, λ) of SPEC §1.1 (`Recipes.logistic`).
+/// Logistic(n, d, N, λ) of [MiLoDo] App. E.2 (`Recipes.logistic`).
 public struct LogisticFamily<Scalar: TensorScalar>: ProblemFamily, Sendable, Equatable {
     public let nodes: Int, dimension: Int, samplesPerNode: Int
     public let lambda: Double

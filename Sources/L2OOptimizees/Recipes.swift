@@ -12,7 +12,7 @@ public struct SyntheticData: Sendable {
     public var noise: Tensor<Double>
 }
 
-/// The generation recipes of SPEC §1.1. Draw order from one `RandomState(seed:)`: all `nN·d`
+/// The generation recipes of [MiLoDo] App. E.2. Draw order from one `RandomState(seed:)`: all `nN·d`
 /// entries of `A` (row-major), then the `d` entries of `x*`, then (LASSO) the `nN` noise draws.
 public enum Recipes {
     /// Fraction of `x*` set to zero.

@@ -2,7 +2,7 @@ import L2OCore
 import L2OData
 import L2ONN
 
-/// A small ResNet classifier as an optimizee (SPEC §1.1, ResNet(5, 78042, N, 0); see
+/// A small ResNet classifier as an optimizee ([MiLoDo] App. E.2, ResNet(5, 78042, N, 0); see
 /// `ClassifierOptimizee` for the objective and the oracles): `x` is the flat vector of the
 /// network's trainable parameters — convolution and linear weights, BatchNorm's γ and β. The
 /// default architecture is `ResNet` with widths 16/32/64 and one block per stage (78,042

@@ -3,7 +3,7 @@ import Foundation
 import L2OCore
 import L2ONN
 
-/// How BADM keeps its duals `π` and second moments `m` (SPEC §2).
+/// How BADM keeps its duals `π` and second moments `m` ([BADM] §2.3, eqs. (4a)–(7)).
 public enum DualBookkeeping: String, Sendable, CaseIterable {
     /// One dual per sub-batch *slot* `n`, carried from batch to batch and pass to pass:
     /// memory `2·N_b·d`. The default: the paper-indexed variant needs `2·B·N_b·d` — for the 26,506-weight
@@ -15,7 +15,7 @@ public enum DualBookkeeping: String, Sendable, CaseIterable {
     case perBatchAndSubBatch
 }
 
-/// BADM, batch ADMM for training (seed 002; SPEC §2).
+/// BADM, batch ADMM for training (seed 002; [BADM] §2.3, eqs. (4a)–(7)).
 ///
 /// The data of a pass is split into `B` batches, each into `N_b` sub-batches `D_bn` (contiguous,
 /// sizes differing by at most one), with `α_bn = |D_bn|/N`, `α_b = Σ_n α_bn`. With `w_0 = w`, for

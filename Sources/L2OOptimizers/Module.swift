@@ -1,2 +1,2 @@
-// The L2OOptimizers module: the `Optimizer` protocol, learning-rate schedules, gradient processing,
+// The L2OOptimizers module: the `Optimizer` protocol and its `ParameterOptimizer` refinement, learning-rate schedules, gradient processing,
 // the classic first-order optimizers and BADM. See `docs/optimizers.md`.

@@ -1,189 +1,82 @@
 import L2OCore
-import L2ONN
+import L2OOptimizees
 
-/// What the caller knows at a step: the 0-based iteration index (drives the learning-rate schedule
-/// and, for learned optimizers, their iteration features) and the current loss value (a learned
-/// optimizer's input; the non-finite guard also checks it).
-public struct StepContext<Scalar: TensorScalar> {
-    public var iteration: Int
-    public var loss: Scalar?
-    public init(iteration: Int, loss: Scalar? = nil) {
-        self.iteration = iteration
-        self.loss = loss
-    }
-}
-
-/// What a step did.
-public struct StepReport: Equatable, Sendable {
-    /// Whether the update was applied (false: rejected by the non-finite guard).
-    public var applied: Bool
-    /// Why the step was skipped, when it was.
-    public var skipReason: String?
-    /// The learning rate `lr_t` used.
-    public var learningRate: Double
-    /// The global gradient norm before clipping.
-    public var gradientNorm: Double
-    /// Whether clipping scaled the gradient.
-    public var clipped: Bool
-    public init(applied: Bool, skipReason: String? = nil, learningRate: Double, gradientNorm: Double, clipped: Bool) {
-        self.applied = applied
-        self.skipReason = skipReason
-        self.learningRate = learningRate
-        self.gradientNorm = gradientNorm
-        self.clipped = clipped
-    }
-}
-
-/// An optimizer over a model's named parameters (see `docs/optimizers.md`).
+/// Every optimizer of the framework: the classic ones (SGD … NAdam), BADM, the handcrafted
+/// decentralized methods and the learned rules (MiLoDo) — one protocol, one driver (`minimize`).
 ///
-/// - State is a value (`OptimizerState`) made by `makeState(for:)` and threaded through `step`,
-///   so one optimizer value can drive many runs and a state can be copied, saved and restored.
-/// - `step` reads each parameter's accumulated gradient (`Parameter.grad`; parameters without one
-///   are left alone, as in PyTorch) and writes the new values into `Parameter.value`.
-/// - Hyper-parameters are readable (`hyperParameters`) and changeable mid-run
-///   (`setHyperParameter`), validated with typed errors.
-/// - State export/import is keyed by parameter name (`exportState`, `importState`).
+/// An optimizer minimizes an `Optimizee` `F(x) = Σ_s α_s f_s(x) + r(x)` and asks it for the oracles
+/// it needs: the full gradient (SGD, Adam), the shards as sub-batches (BADM), or the shards as the
+/// nodes of a communication graph (decentralized methods, through `DecentralizedOptimizer`). Its
+/// state is a value: it can be copied, and a copy continues exactly like the original.
 ///
-/// A learned optimizer conforms by declaring its slots (e.g. LSTM states per parameter) and
-/// implementing `step`; the context gives it the loss and the iteration.
+/// Refinements add what a family needs: `ParameterOptimizer` steps named parameters with
+/// accumulated gradients (model training), `DecentralizedMethod` steps a node matrix over a graph.
 public protocol Optimizer<Scalar> {
     associatedtype Scalar: TensorScalar
-    /// A short name for messages and checkpoints (`adam`, `sgd`, …).
+    associatedtype State
+    /// A short name for tables, messages and checkpoints (`adam`, `badm`, `prox-ed`, `milodo`, …).
     var name: String { get }
-    /// Hyper-parameters by name (PyTorch's names: `lr`, `beta1`, `eps`, …).
+    /// Hyper-parameters by name (`lr`, `rho`, `step_size`, …).
     var hyperParameters: [String: Double] { get }
-    /// Changes one hyper-parameter; throws `unknownHyperParameter` or `invalidHyperParameter`
-    /// and leaves the optimizer unchanged on error.
+    /// Changes one hyper-parameter; throws `OptimizerError` and leaves the optimizer unchanged on error.
     mutating func setHyperParameter(_ name: String, to value: Double) throws
-    /// Clipping, schedule, decoupled weight decay and the non-finite guard.
-    var processing: GradientProcessing { get set }
-    /// Names of the per-parameter state tensors, e.g. `["exp_avg", "exp_avg_sq"]`.
-    var slotNames: [String] { get }
-    /// Names of the scalar state values besides `step` (e.g. `["mu_product"]`).
-    var stateValueNames: [String] { get }
-    /// A fresh state for these parameters.
-    func makeState(for parameters: NamedParameters<Scalar>) -> OptimizerState<Scalar>
-    /// One update of `parameters` from their gradients.
-    func step(_ state: inout OptimizerState<Scalar>, parameters: NamedParameters<Scalar>, context: StepContext<Scalar>) throws -> StepReport
+    /// A fresh state for minimizing `problem`, starting at `x0` (shape `[d]`; nil: the method's own
+    /// start, zero unless it says otherwise). Throws when the problem lacks what the method needs
+    /// (e.g. node shards matching its graph) or `x0` does not fit.
+    func makeState<P: Optimizee>(for problem: P, from x0: Tensor<Scalar>?) throws -> State where P.Scalar == Scalar
+    /// One iteration on `problem`.
+    @discardableResult
+    func step<P: Optimizee>(_ state: inout State, on problem: P) throws -> StepReport where P.Scalar == Scalar
+    /// The current estimate of the minimizer, shape `[d]` (for decentralized methods the node average).
+    func solution(_ state: State) -> Tensor<Scalar>
 }
 
 extension Optimizer {
-    public var stateValueNames: [String] { [] }
-
-    /// The state as named tensors and values (tensor names `<slot>.<parameter>`).
-    public func exportState(_ state: OptimizerState<Scalar>) -> ExportedOptimizerState<Scalar> { state.exported() }
-
-    /// Rebuilds a state for `parameters` from an export; typed errors on missing, extra or
-    /// mis-shaped tensors (see `OptimizerState.imported`).
-    public func importState(_ export: ExportedOptimizerState<Scalar>, for parameters: NamedParameters<Scalar>) throws -> OptimizerState<Scalar> {
-        try OptimizerState.imported(export, slots: slotNames, valueNames: stateValueNames, for: parameters)
-    }
-
-    /// `step` with the iteration taken as the number of steps applied and skipped so far.
-    @discardableResult
-    public func step(_ state: inout OptimizerState<Scalar>, parameters: NamedParameters<Scalar>) throws -> StepReport {
-        try step(&state, parameters: parameters, context: StepContext(iteration: state.step + state.skippedSteps))
+    /// A fresh state starting at the method's own start.
+    public func makeState<P: Optimizee>(for problem: P) throws -> State where P.Scalar == Scalar {
+        try makeState(for: problem, from: nil)
     }
 }
 
-/// An optimizer whose rule acts on each parameter separately and elementwise, given per-step
-/// coefficients (all the classic ones). It gets `makeState` and `step` — clipping, schedule,
-/// decoupled weight decay and the non-finite guard around its rule — for free.
-public protocol ElementwiseOptimizer: Optimizer {
-    associatedtype Coefficients
-    /// The base learning rate `lr`.
-    var learningRate: Double { get }
-    /// The initial value of every slot entry (0 unless the method says otherwise).
-    var initialSlotValue: Double { get }
-    /// Per-step numbers for the rule at update count `t` = 1, 2, … and rate `lr_t`; may update
-    /// scalar state in `values` (NAdam's μ product).
-    func coefficients(step t: Int, learningRate lr: Double, values: inout [String: Double]) -> Coefficients
-    /// The change `Δ` of one parameter with value `p` and gradient `g`; updates that parameter's
-    /// slots (in `slotNames` order) in place.
-    func delta(parameter p: Tensor<Scalar>, gradient g: Tensor<Scalar>, slots: inout [Tensor<Scalar>], coefficients: Coefficients) -> Tensor<Scalar>
+/// One run of `minimize`: the final state, the objective at the iterations it was recorded, and
+/// how many steps the non-finite guard skipped.
+public struct MinimizationResult<O: Optimizer> {
+    public var state: O.State
+    public var solution: Tensor<O.Scalar>
+    /// `(k, F(x^k))` every `recordEvery` iterations and at the end (k = 0 is the start).
+    public var objective: [(iteration: Int, value: Double)]
+    public var skippedSteps: Int
 }
 
-extension ElementwiseOptimizer {
-    public var initialSlotValue: Double { 0 }
-
-    public func makeState(for parameters: NamedParameters<Scalar>) -> OptimizerState<Scalar> {
-        var state = OptimizerState<Scalar>(parameters: parameters.map { ($0.name, $0.parameter.shape) })
-        for slot in slotNames {
-            state.slots[slot] = Dictionary(uniqueKeysWithValues: parameters.map {
-                ($0.name, Tensor<Scalar>(repeating: Scalar(initialSlotValue), shape: $0.parameter.shape))
-            })
-        }
-        for name in stateValueNames { state.values[name] = initialValue(name) }
-        return state
+/// The generic driver: `iterations` steps of any optimizer on any optimizee, recording
+/// `F(solution)` every `recordEvery` iterations; `observe` sees the state after each step.
+public func minimize<O: Optimizer, P: Optimizee>(
+    _ optimizer: O, on problem: P, from x0: Tensor<O.Scalar>? = nil, iterations: Int, recordEvery: Int = 1,
+    observe: ((Int, O.State) -> Void)? = nil
+) throws -> MinimizationResult<O> where P.Scalar == O.Scalar {
+    guard iterations >= 0 else {
+        throw OptimizerError.invalidArgument(operation: "minimize", message: "iterations must be ≥ 0, got \(iterations)")
     }
-
-    func initialValue(_ name: String) -> Double { name == "mu_product" ? 1 : 0 }
-
-    public func step(_ state: inout OptimizerState<Scalar>, parameters: NamedParameters<Scalar>, context: StepContext<Scalar>) throws -> StepReport {
-        try state.validate(against: parameters)
-        let lr = learningRate * processing.schedule.multiplier(at: context.iteration)
-        let withGrad = parameters.filter { $0.parameter.grad != nil }
-        var grads = withGrad.map { $0.parameter.grad! }
-        let norm = globalNorm(grads)
-        var clipped = false
-        if let c = processing.clipNorm, norm > c, norm.isFinite {
-            grads = clipByGlobalNorm(grads, maxNorm: c).tensors
-            clipped = true
-        }
-        func skip(_ reason: String) -> StepReport {
-            state.skippedSteps += 1
-            return StepReport(applied: false, skipReason: reason, learningRate: lr, gradientNorm: norm, clipped: clipped)
-        }
-        let guarding = processing.skipNonFiniteUpdates
-        if guarding, let loss = context.loss, !loss.isFinite { return skip("non-finite loss \(loss)") }
-        if guarding, !norm.isFinite { return skip("non-finite gradient norm \(norm)") }
-
-        let t = state.step + 1
-        var values = state.values
-        let coeff = coefficients(step: t, learningRate: lr, values: &values)
-        let decay = Scalar(lr * processing.weightDecay)
-        var newValues = [Tensor<Scalar>]()
-        var newSlots = [[Tensor<Scalar>]]()
-        newValues.reserveCapacity(withGrad.count)
-        for (k, (name, p)) in withGrad.enumerated() {
-            var slots = slotNames.map { state.slots[$0]![name]! }
-            var v = applying(delta(parameter: p.value, gradient: grads[k], slots: &slots, coefficients: coeff), to: p.value)
-            if decay != 0, processing.weightDecayFilter.decays(name, p.shape) { v.addScaled(p.value, -decay) }
-            if guarding, !allFinite([v] + slots) {
-                return skip("non-finite update of '\(name)'")
-            }
-            newValues.append(v)
-            newSlots.append(slots)
-        }
-        if guarding, values.values.contains(where: { !$0.isFinite }) { return skip("non-finite optimizer state value") }
-        for (k, (name, p)) in withGrad.enumerated() {
-            p.value = newValues[k]
-            for (j, slot) in slotNames.enumerated() { state.slots[slot]![name] = newSlots[k][j] }
-        }
-        state.values = values
-        state.step = t
-        return StepReport(applied: true, learningRate: lr, gradientNorm: norm, clipped: clipped)
+    guard recordEvery >= 1 else {
+        throw OptimizerError.invalidArgument(operation: "minimize", message: "recordEvery must be ≥ 1, got \(recordEvery)")
     }
+    var state = try optimizer.makeState(for: problem, from: x0)
+    var objective = [(0, Double(problem.value(optimizer.solution(state))))]
+    var skipped = 0
+    for k in 1...Swift.max(iterations, 1) where iterations > 0 {
+        let report = try optimizer.step(&state, on: problem)
+        if !report.applied { skipped += 1 }
+        observe?(k, state)
+        if k % recordEvery == 0 || k == iterations { objective.append((k, Double(problem.value(optimizer.solution(state))))) }
+    }
+    return MinimizationResult(state: state, solution: optimizer.solution(state), objective: objective, skippedSteps: skipped)
 }
 
-/// Shared hyper-parameter checks with messages that say what to use instead.
-enum Check {
-    static func nonNegative(_ opt: String, _ name: String, _ v: Double, usual: String) throws {
-        guard v >= 0 && v.isFinite else {
-            throw OptimizerError.invalidHyperParameter(optimizer: opt, name: name, value: v, requirement: "must be ≥ 0 and finite (\(usual))")
-        }
+/// The start of a single-iterate method: `x0`, checked against the problem, or zeros.
+func startingPoint<P: Optimizee>(_ x0: Tensor<P.Scalar>?, for problem: P, method: String) throws -> Tensor<P.Scalar> {
+    guard let x0 else { return .zeros([problem.dimension]) }
+    guard x0.shape == [problem.dimension] else {
+        throw OptimizerError.invalidArgument(operation: "\(method).makeState", message: "the start x0 has shape \(x0.shape) but the problem has dimension \(problem.dimension)")
     }
-    static func positive(_ opt: String, _ name: String, _ v: Double, usual: String) throws {
-        guard v > 0 && v.isFinite else {
-            throw OptimizerError.invalidHyperParameter(optimizer: opt, name: name, value: v, requirement: "must be > 0 and finite (\(usual))")
-        }
-    }
-    static func unitInterval(_ opt: String, _ name: String, _ v: Double, usual: String) throws {
-        guard v >= 0 && v < 1 else {
-            throw OptimizerError.invalidHyperParameter(optimizer: opt, name: name, value: v, requirement: "must lie in [0, 1) (\(usual))")
-        }
-    }
-    static func unknown(_ opt: String, _ name: String, _ known: [String: Double]) -> OptimizerError {
-        .unknownHyperParameter(optimizer: opt, name: name, known: Array(known.keys))
-    }
+    return x0
 }

@@ -61,7 +61,7 @@ extension ProblemsCommand {
         case .kuramoto:
             return "E(w) = - sum_ij A_ij cos(w_i - w_j), sum_ij over ordered pairs"
         default:
-            return "E(w) = s1 sum_ij A_ij cos(w_i - w_j) + s2 sum_j C_j^2, C_j = sum_k A_jk cos(w_j - w_k) (SPEC 3 with ordered pairs and triples; the sine term is 0 for symmetric A)"
+            return "E(w) = s1 sum_ij A_ij cos(w_i - w_j) + s2 sum_j C_j^2, C_j = sum_k A_jk cos(w_j - w_k) ([NeuralReparam] eq. (7) with ordered pairs and triples; the sine term is 0 for symmetric A)"
         }
     }
 }

@@ -15,7 +15,7 @@ func makeParameters<S: TensorScalar>(_ spec: [(String, [Double])], _ type: S.Typ
 
 /// Runs `optimizer` with the given gradient for each step (one gradient list per step, one
 /// entry per parameter) and returns the parameter values after each step, in Double.
-func iterates<O: Optimizer>(
+func iterates<O: ParameterOptimizer>(
     _ optimizer: O, start: [[Double]], gradients: [[[Double]]], file: StaticString = #filePath, line: UInt = #line
 ) throws -> [[[Double]]] {
     let params = makeParameters(start.enumerated().map { ("p\($0.offset)", $0.element) }, O.Scalar.self)

@@ -1,0 +1,40 @@
+import L2OCore
+import L2OOptimizees
+
+/// The state of a `ParameterOptimizer` minimizing an `Optimizee`: the iterate and the optimizer's
+/// per-parameter state for the one parameter `x`.
+public struct FlatParameterState<Scalar: TensorScalar> {
+    public var x: Tensor<Scalar>
+    public var inner: OptimizerState<Scalar>
+    public init(x: Tensor<Scalar>, inner: OptimizerState<Scalar>) {
+        self.x = x
+        self.inner = inner
+    }
+}
+
+extension ParameterOptimizer {
+    /// The single parameter name under which `x` is stepped.
+    static var flatParameterName: String { "x" }
+
+    public func makeState<P: Optimizee>(for problem: P, from x0: Tensor<Scalar>?) throws -> FlatParameterState<Scalar> where P.Scalar == Scalar {
+        let x = try startingPoint(x0, for: problem, method: name)
+        return FlatParameterState(x: x, inner: makeState(for: [(Self.flatParameterName, Parameter(x))]))
+    }
+
+    /// `x ← prox_{lr_t·r}(x − update(∇f(x)))`: the optimizer's update from the smooth gradient
+    /// `Σ_s α_s ∇f_s(x)`, then the proximal step of `r` with the step's learning rate (the
+    /// proximal gradient method for SGD; for adaptive methods the usual proximal variant).
+    @discardableResult
+    public func step<P: Optimizee>(_ state: inout FlatParameterState<Scalar>, on problem: P) throws -> StepReport where P.Scalar == Scalar {
+        let parameter = Parameter(state.x)
+        parameter.grad = problem.smoothGradient(at: state.x)
+        let context = StepContext<Scalar>(iteration: state.inner.step + state.inner.skippedSteps, loss: problem.smoothValue(at: state.x))
+        let report = try step(&state.inner, parameters: [(Self.flatParameterName, parameter)], context: context)
+        guard report.applied else { return report }
+        state.x = parameter.value
+        if problem.regularizer.lambda != 0 { state.x = problem.prox(state.x, step: Scalar(report.learningRate)) }
+        return report
+    }
+
+    public func solution(_ state: FlatParameterState<Scalar>) -> Tensor<Scalar> { state.x }
+}
