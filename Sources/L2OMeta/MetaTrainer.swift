@@ -82,18 +82,22 @@ public struct MetaProgress: Sendable {
     public var batchesDone: Int, batchesTotal: Int
 }
 
-/// Meta-trains a MiLoDo model on LASSO instances by truncated backpropagation through time.
+/// Meta-trains any learned rule (`LearnedOptimizer`) on training problems by truncated
+/// backpropagation through time, following a curriculum ([MiLoDo] §4.3; the machinery is the
+/// rule's only contract with meta-training).
 ///
-/// Each meta-batch of problems starts from x = y = 0 and random LSTM states; the rule is unrolled
-/// `K` iterations in windows of `K_T`. A window's loss is the mean over its iterations and the
-/// batch of `F(x̄ᵏ)`; it is backpropagated (through `∇f_i`, by Hessian-vector products), Adam
-/// steps θ, and the state is detached before the next window. Data order and initial states are
-/// derived from (seed, stage, epoch, batch), so a run resumed from a checkpoint repeats exactly
-/// what the uninterrupted run would have done.
-public final class MetaTrainer<Scalar: TensorScalar> {
-    public let model: MiLoDoModel<Scalar>
-    public let mixing: MixingMatrix<Scalar>
-    public let training: [LASSO<Scalar>]
+/// Each meta-batch of problems starts from the rule's initial state (random parts from the
+/// batch's seed), optionally prepared (warm start); the rule is unrolled `K` iterations in windows
+/// of `K_T`. A window's loss is the mean over its iterations and the batch of the rule's
+/// meta-objective (`F(x̄ᵏ)` plus any terms the rule adds; `log` of the relative gap with the
+/// log-gap loss); it is backpropagated (through the problems' gradient ops where they record
+/// Hessian-vector products), Adam steps θ, and the state is detached before the next window.
+/// Data order and random states are derived from (seed, stage, epoch, batch), so a run resumed
+/// from a checkpoint repeats exactly what the uninterrupted run would have done.
+public final class MetaTrainer<Rule: LearnedOptimizer> {
+    public typealias Scalar = Rule.Scalar
+    public let rule: Rule
+    public let training: [Rule.Problem]
     public let curriculum: Curriculum
     public let settings: MetaTrainingSettings
     public internal(set) var position = MetaTrainingPosition()
@@ -104,26 +108,20 @@ public final class MetaTrainer<Scalar: TensorScalar> {
     var optimizer: Adam<Scalar>
     var epochLosses = [Double](), epochFinals = [Double](), epochSkipped = 0, epochStart = Date()
 
-    public init(model: MiLoDoModel<Scalar>, mixing: MixingMatrix<Scalar>, training: [LASSO<Scalar>],
-                curriculum: Curriculum, settings: MetaTrainingSettings) throws {
+    /// A trainer of `rule` on `training` (`settings`: batch size, seed, and the Adam
+    /// meta-optimizer's clipping and weight decay).
+    public init(rule: Rule, training: [Rule.Problem], curriculum: Curriculum, settings: MetaTrainingSettings) throws {
         try curriculum.validate()
         guard !training.isEmpty else { throw MetaTrainingError.invalid("no training instances") }
         guard settings.batchSize >= 1 else { throw MetaTrainingError.invalid("batch size must be ≥ 1") }
-        guard training[0].nodes == mixing.nodeCount else {
-            throw MetaTrainingError.invalid("training problems have \(training[0].nodes) nodes but the topology has \(mixing.nodeCount)")
-        }
-        self.model = model
-        // Tape-free parts of training (burn-in, validation) must use the live weights, not a
-        // Float copy taken before training changed them.
-        model.useFloatInference(false)
-        self.mixing = mixing
+        self.rule = rule
         self.training = training
         self.curriculum = curriculum
         self.settings = settings
         optimizer = try Adam<Scalar>(
             learningRate: curriculum.stages[0].metaLearningRate,
             processing: GradientProcessing(clipNorm: settings.clipNorm, weightDecay: settings.weightDecay))
-        optimizerState = optimizer.makeState(for: model.namedParameters())
+        optimizerState = optimizer.makeState(for: rule.namedParameters())
     }
 
     public var batchesPerEpoch: Int { max(1, training.count / settings.batchSize) }
@@ -140,60 +138,41 @@ public final class MetaTrainer<Scalar: TensorScalar> {
         return (done, total)
     }
 
-    static func mix(_ values: [UInt64]) -> UInt64 {
-        var h: UInt64 = 0x9E37_79B9_7F4A_7C15
-        for v in values { h = InstanceSeed.mix(h ^ v &+ 0x632B_E59B_D9B4_E019) }
-        return h
-    }
-
     /// The instances of batch `batch` of (stage, epoch).
     func batchIndices(stage: Int, epoch: Int, batch: Int) -> [Int] {
-        var rng = RandomState(seed: Self.mix([settings.seed, 1, UInt64(stage), UInt64(epoch)]))
+        var rng = RandomState(seed: MetaTraining.mix([settings.seed, 1, UInt64(stage), UInt64(epoch)]))
         let perm = rng.permutation(training.count)
         let lo = batch * settings.batchSize
         return Array(perm[lo..<min(lo + settings.batchSize, perm.count)])
     }
 
     /// Unrolls one meta-batch over the stage's horizon with truncated BPTT; returns the mean
-    /// window loss and `F(x̄ᵏ)` (batch mean) for every iteration k.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    /// window loss and the meta-objective (batch mean) for every iteration k.
     func trainBatch(stage s: CurriculumStage, indices: [Int], seed: UInt64) throws -> (loss: Double, perIteration: [Double], skipped: Int) {
-        let data = try LassoMetaBatch(indices.map { training[$0] })
+        let task = try rule.task(indices.map { training[$0] }, indices: indices)
         let logGap = s.loss == .logGap
-        guard !logGap || data.optimalValues != nil else {
+        guard !logGap || task.optimalValues != nil else {
             throw MetaTrainingError.invalid("the log-gap loss needs the reference optimum F* of every training instance")
         }
         let tape = Tape<Scalar>()
         let context = ForwardContext<Scalar>(tape: tape)
         var rng = RandomState(seed: seed)
-        var state = model.initialState(batch: data.batch, dimension: data.dimension, tape: tape, rng: &rng)
-        if model.stepScaleReference > 0 { state.scale = model.stepScales(curvatures: curvatures(indices)) }
-        if let k0 = Self.warmStartIterations(s.warmStart, seed: seed), let w = s.warmStart {
-            let run = data.exactDiffusionRun(x: state.x.map(\.value), y: state.y.map(\.value), iterations: k0,
-                                             gamma: Scalar(settings.gamma0), mixing: mixing)
-            state.x = run.x.map { Variable($0, tape: tape, id: -1) }
-            state.y = run.y.map { Variable($0, tape: tape, id: -1) }
-            let free = ForwardContext<Scalar>(tape: nil)
-            for _ in 0..<w.burnIn { state = try model.step(state, lambda: data.lambda, context: free, gradients: data.gradients) }
-            state = state.detached()
-        }
-        let optimal = data.optimalValues.map { Variable(constant: $0) }
+        var state = try rule.initialState(for: task, tape: tape, rng: &rng)
+        try rule.prepare(&state, for: task, warmStartIterations: MetaTraining.warmStartIterations(s.warmStart, seed: seed),
+                         burnIn: s.warmStart?.burnIn ?? 0, tape: tape)
+        let optimal = task.optimalValues.map { Variable(constant: $0) }
         var perIteration = [Double](), windowLosses = [Double]()
         var skipped = 0
         for _ in 0..<(s.horizon / s.truncation) {
             tape.reset()
             var total: Variable<Scalar>?
             for _ in 0..<s.truncation {
-                state = try model.step(state, lambda: data.lambda, context: context, gradients: data.gradients)
-                let objectives = data.objectives(state.x)
+                state = try rule.step(state, on: task, context: context)
+                let objectives = rule.objectives(state, on: task)
                 perIteration.append(Double(objectives.value.mean()))
-                var f = objectives
-                if settings.consensusWeight != 0 {
-                    f = f + data.consensusErrors(state.x) * Scalar(settings.consensusWeight)
-                }
+                var f = rule.metaObjectives(objectives, state, on: task)
                 if logGap, let optimal {
-                    f = log(abs((f - optimal) / optimal) + Self.logGapFloor)
+                    f = log(abs((f - optimal) / optimal) + MetaTraining.logGapFloor())
                 }
                 let m = f.mean()
                 total = total.map { $0 + m } ?? m
@@ -201,53 +180,22 @@ public final class MetaTrainer<Scalar: TensorScalar> {
             let loss = total! / Scalar(s.truncation)
             let lv = Double(loss.value.scalar)
             windowLosses.append(lv)
-            model.zeroGrad()
+            rule.zeroGrad()
             if lv.isFinite {
                 tape.backward(loss)
-                let report = try optimizer.step(&optimizerState, parameters: model.namedParameters(),
+                let report = try optimizer.step(&optimizerState, parameters: rule.namedParameters(),
                                                 context: StepContext(iteration: position.steps, loss: loss.value.scalar))
                 if report.applied { position.steps += 1 } else { skipped += 1 }
             } else {
                 skipped += 1
             }
-            state = state.detached()
+            state = rule.detached(state)
             tape.reset()
             if !perIteration.last!.isFinite { break }  // the rule blew up on this batch: move on
         }
-        model.zeroGrad()
+        rule.zeroGrad()
         let finite = windowLosses.filter(\.isFinite)
         return (finite.isEmpty ? .nan : finite.reduce(0, +) / Double(finite.count), perIteration, skipped)
-    }
-
-    /// Largest local curvature of each training instance (computed once, on first use).
-    var curvatureCache = [Int: Double]()
-    func curvatures(_ indices: [Int]) -> [Double] {
-        let missing = indices.filter { curvatureCache[$0] == nil }
-        if !missing.isEmpty {
-            for (k, L) in zip(missing, Self.largestLocalCurvatures(missing.map { training[$0] })) { curvatureCache[k] = L }
-        }
-        return indices.map { curvatureCache[$0]! }
-    }
-
-    /// `max_i L_i` of every instance (`LocalCurvature.estimate` on the batched local gradients).
-    public static func largestLocalCurvatures(_ instances: [LASSO<Scalar>]) -> [Double] {
-        guard let data = try? LassoMetaBatch(instances) else { return [] }
-        return LocalCurvature.estimate(nodes: data.nodes, batch: data.batch, dimension: data.dimension) { xs in
-            data.gradients(xs.map { Variable(constant: $0) }).map(\.value)
-        }
-    }
-
-    /// The floor added inside the log-gap loss (about Float's resolution of a relative gap).
-    static var logGapFloor: Scalar { Scalar(1e-7) }
-
-    /// The warm-start length `k₀` of a batch (nil: start at x = y = 0), from its own random stream
-    /// so that batches of stages without warm starts are unchanged.
-    static func warmStartIterations(_ w: WarmStart?, seed: UInt64) -> Int? {
-        guard let w else { return nil }
-        var r = RandomState(seed: mix([seed, 3]))
-        guard r.uniform() < w.probability else { return nil }
-        let lo = Foundation.log(Double(w.minIterations)), hi = Foundation.log(Double(w.maxIterations))
-        return min(w.maxIterations, max(w.minIterations, Int(Foundation.exp(r.uniform(lo, hi)).rounded())))
     }
 
     /// Runs the curriculum from the current position to the end.
@@ -271,7 +219,7 @@ public final class MetaTrainer<Scalar: TensorScalar> {
                 while position.batch < batchesPerEpoch {
                     let t0 = Date()
                     let idx = batchIndices(stage: position.stage, epoch: position.epoch, batch: position.batch)
-                    let seed = Self.mix([settings.seed, 2, UInt64(position.stage), UInt64(position.epoch), UInt64(position.batch)])
+                    let seed = MetaTraining.mix([settings.seed, 2, UInt64(position.stage), UInt64(position.epoch), UInt64(position.batch)])
                     let r = try trainBatch(stage: stage, indices: idx, seed: seed)
                     lastPerIteration = r.perIteration
                     if r.loss.isFinite { epochLosses.append(r.loss) }
@@ -317,3 +265,26 @@ public final class MetaTrainer<Scalar: TensorScalar> {
         }
     }
 }
+
+/// Helpers of meta-training shared by every rule.
+public enum MetaTraining {
+    static func mix(_ values: [UInt64]) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for v in values { h = InstanceSeed.mix(h ^ v &+ 0x632B_E59B_D9B4_E019) }
+        return h
+    }
+
+    /// The floor added inside the log-gap loss (about Float's resolution of a relative gap).
+    static func logGapFloor<S: TensorScalar>() -> S { S(1e-7) }
+
+    /// The warm-start length `k₀` of a batch (nil: start at the rule's initial state), from its
+    /// own random stream so that batches of stages without warm starts are unchanged.
+    public static func warmStartIterations(_ w: WarmStart?, seed: UInt64) -> Int? {
+        guard let w else { return nil }
+        var r = RandomState(seed: mix([seed, 3]))
+        guard r.uniform() < w.probability else { return nil }
+        let lo = Foundation.log(Double(w.minIterations)), hi = Foundation.log(Double(w.maxIterations))
+        return min(w.maxIterations, max(w.minIterations, Int(Foundation.exp(r.uniform(lo, hi)).rounded())))
+    }
+}
+

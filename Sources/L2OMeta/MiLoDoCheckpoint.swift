@@ -112,8 +112,10 @@ public enum MiLoDoCheckpoint {
 }
 
 extension MetaTrainer {
-    /// A resume checkpoint: θ, the Adam state, the position in the curriculum and the history.
-    public func resumeCheckpoint(config: MiLoDoConfig, metadata: [String: HDF5AttributeValue] = [:]) throws -> Checkpoint {
+    /// A resume checkpoint: θ, the Adam state, the position in the curriculum and the history;
+    /// `config` (the rule's configuration, e.g. `MiLoDoConfig`) is stored as JSON and must match
+    /// on `restore`.
+    public func resumeCheckpoint<Config: Codable & Equatable>(config: Config, metadata: [String: HDF5AttributeValue] = [:]) throws -> Checkpoint {
         var opt = CheckpointSection()
         let exported = optimizer.exportState(optimizerState)
         for (name, t) in exported.tensors { opt.set(t, named: name) }
@@ -128,16 +130,19 @@ extension MetaTrainer {
         let enc = JSONEncoder()
         enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         training.values["history"] = .string(String(decoding: try enc.encode(history), as: UTF8.self))
-        return Checkpoint(resumeOf: MiLoDoCheckpoint.kind, config: try Checkpoint.configJSON(config), seed: settings.seed,
-                          parameters: CheckpointSection(parameters: model.namedParameters()),
+        return Checkpoint(resumeOf: rule.kind, config: try Checkpoint.configJSON(config), seed: settings.seed,
+                          parameters: CheckpointSection(parameters: rule.namedParameters()),
                           optimizerState: opt, training: training, metadata: metadata)
     }
 
     /// Restores θ, the meta-optimizer and the position from a resume checkpoint made by the same
     /// configuration (same curriculum and settings: anything else is refused).
-    public func restore(from checkpoint: Checkpoint, config: MiLoDoConfig) throws {
+    public func restore<Config: Codable & Equatable>(from checkpoint: Checkpoint, config: Config) throws {
         guard checkpoint.type == .resume else { throw MetaTrainingError.resume("\(checkpoint.file) is a weights checkpoint") }
-        let stored: MiLoDoConfig = try checkpoint.decodeConfig(MiLoDoConfig.self)
+        guard checkpoint.kind == rule.kind else {
+            throw MetaTrainingError.resume("\(checkpoint.file) holds a '\(checkpoint.kind)' checkpoint, not '\(rule.kind)'")
+        }
+        let stored: Config = try checkpoint.decodeConfig(Config.self)
         guard stored == config else {
             throw MetaTrainingError.resume("\(checkpoint.file) was made with another configuration (curriculum, settings, topology or data); use another --out or delete it")
         }
@@ -204,11 +209,11 @@ extension MetaTrainer {
             }
         }
         do {
-            newOptimizerState = try optimizer.importState(ExportedOptimizerState(tensors: tensors, values: values), for: model.namedParameters())
+            newOptimizerState = try optimizer.importState(ExportedOptimizerState(tensors: tensors, values: values), for: rule.namedParameters())
         } catch let e as OptimizerError {
             throw MetaTrainingError.resume("\(file): the meta-optimizer state (group optimizer_state) is not usable: \(e)")
         }
-        try checkpoint.load(into: model.namedParameters())  // all or nothing; last of the checks
+        try checkpoint.load(into: rule.namedParameters())  // all or nothing; last of the checks
         optimizerState = newOptimizerState
         position = newPosition
         secondsBefore = seconds

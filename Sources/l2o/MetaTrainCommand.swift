@@ -94,7 +94,7 @@ struct MetaTrainCommand: ParsableCommand {
         if normalizeStep {
             var L = [Double]()
             for lo in stride(from: 0, to: training.count, by: 64) {
-                L += MetaTrainer<Float>.largestLocalCurvatures(Array(training[lo..<min(lo + 64, training.count)]))
+                L += MiLoDoRule<Float>.largestLocalCurvatures(Array(training[lo..<min(lo + 64, training.count)]))
             }
             L.sort()
             settings.stepScaleReference = L[L.count / 2]

@@ -116,9 +116,13 @@ final class TensorTests: XCTestCase {
         var dense = Tensor<Double>.eye(4) * (1.0 / 3)
         for (i, j, w) in t { dense[i, j] = w }
         let x = Tensor<Double>.uniform([4, 3], seed: 9)
-        XCTAssertLessThan(op.apply(x).maxAbsDifference(matmul(dense, x)), 1e-15)
-        XCTAssertEqual(op.apply(x).mean(axis: 0).scalars[0], x.mean(axis: 0).scalars[0], accuracy: 1e-15)
-        XCTAssertLessThan(op.applyAdjoint(x).maxAbsDifference(matmul(dense, x, transposeA: true)), 1e-15)
+        // Error bound (u = 2⁻⁵³): the robust form xᵢ − Σⱼ wᵢⱼ(xᵢ − xⱼ) rounds 3·deg + 1 = 7 times on
+        // terms of size at most |xᵢ| + Σⱼ wᵢⱼ(|xᵢ| + |xⱼ|) ≤ 3·max|x| (rows sum to 1); the dense
+        // product (OpenBLAS dgemm, CPU-dependent order) is within γ₄·max|x|. The means add 4 terms.
+        let u = Double.ulpOfOne / 2, tol = (7 + 4) * u * 3 * x.normInf()
+        XCTAssertLessThan(op.apply(x).maxAbsDifference(matmul(dense, x)), tol)
+        XCTAssertEqual(op.apply(x).mean(axis: 0).scalars[0], x.mean(axis: 0).scalars[0], accuracy: tol + 2 * 5 * u * x.normInf())
+        XCTAssertLessThan(op.applyAdjoint(x).maxAbsDifference(matmul(dense, x, transposeA: true)), tol)
         // Consensus is a fixed point, exactly, even in Float.
         let c = Tensor<Float>(repeating: 0.1, shape: [4, 3])
         XCTAssertEqual(GossipOperator(weights: SparseMatrix<Float>(rows: 4, cols: 4, triplets: t.map { ($0.0, $0.1, Float($0.2)) })).apply(c), c)

@@ -14,7 +14,7 @@ final class MetaTrainerTests: XCTestCase {
         .init(metaLearningRate: 5e-4, truncation: 3, horizon: 3, epochs: 1),
     ])
 
-    func makeTrainer() throws -> (MetaTrainer<Float>, MiLoDoConfig) {
+    func makeTrainer() throws -> (MiLoDoMetaTrainer<Float>, MiLoDoConfig) {
         let family = try LASSOFamily<Float>(nodes: 3, dimension: 6, samplesPerNode: 4, lambda: 0.1, seed: 9)
         let training = try family.instances(.train, count: 6)
         let topo = try Topology.ring(3)
@@ -35,7 +35,7 @@ final class MetaTrainerTests: XCTestCase {
         XCTAssertTrue(straight.isFinished)
         XCTAssertEqual(straight.history.count, 3)
         XCTAssertEqual(straight.position.steps + straight.position.skipped, 3 * 2 * 2 + 3 * 1)  // windows
-        let reference = straight.model.parameterTensors()
+        let reference = straight.rule.model.parameterTensors()
 
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("mt-\(UUID().uuidString).resume.h5")
         defer { try? FileManager.default.removeItem(at: file) }
@@ -50,7 +50,7 @@ final class MetaTrainerTests: XCTestCase {
         try resumed.restore(from: try Checkpoint.read(from: file, kind: MiLoDoCheckpoint.kind, requireResume: true), config: config2)
         XCTAssertGreaterThan(resumed.position.batch + resumed.position.epoch + resumed.position.stage, 0)
         try resumed.run()
-        let got = resumed.model.parameterTensors()
+        let got = resumed.rule.model.parameterTensors()
         XCTAssertEqual(Set(got.keys), Set(reference.keys))
         for (name, t) in reference { XCTAssertEqual(got[name], t, "\(name) differs after resuming") }
         XCTAssertEqual(resumed.history.map(\.meanLoss), straight.history.map(\.meanLoss))
@@ -70,7 +70,7 @@ final class MetaTrainerTests: XCTestCase {
         let (t, config) = try makeTrainer()
         try t.run()
         let (fresh, _) = try makeTrainer()
-        let before = fresh.model.parameterTensors()
+        let before = fresh.rule.model.parameterTensors()
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("damaged-\(UUID().uuidString).resume.h5")
         defer { try? FileManager.default.removeItem(at: url) }
         try t.resumeCheckpoint(config: config).write(to: url)
@@ -115,7 +115,7 @@ final class MetaTrainerTests: XCTestCase {
                 XCTAssertTrue("\(e)".contains(url.path) && "\(e)".contains(mention), "\(e)")
             }
         }
-        for (name, p) in before { XCTAssertEqual(fresh.model.parameterTensors()[name], p, "nothing was loaded: \(name)") }
+        for (name, p) in before { XCTAssertEqual(fresh.rule.model.parameterTensors()[name], p, "nothing was loaded: \(name)") }
         XCTAssertEqual(fresh.position, MetaTrainingPosition())
         // The undamaged checkpoints still restore.
         XCTAssertNoThrow(try fresh.restore(from: mid, config: config))
@@ -137,10 +137,10 @@ final class MetaTrainerTests: XCTestCase {
         let (t, config) = try makeTrainer()
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("mt-\(UUID().uuidString).h5")
         defer { try? FileManager.default.removeItem(at: file) }
-        try MiLoDoCheckpoint.weights(model: t.model, config: config).write(to: file)
+        try MiLoDoCheckpoint.weights(model: t.rule.model, config: config).write(to: file)
         let loaded = try MiLoDoCheckpoint.load(from: file, as: Double.self)
-        XCTAssertEqual(loaded.model.topology, t.model.topology)
-        for (name, v) in t.model.parameterTensors() { XCTAssertEqual(loaded.model.parameterTensors()[name], v.cast(to: Double.self), name) }
+        XCTAssertEqual(loaded.model.topology, t.rule.model.topology)
+        for (name, v) in t.rule.model.parameterTensors() { XCTAssertEqual(loaded.model.parameterTensors()[name], v.cast(to: Double.self), name) }
         // A checkpoint of another kind is a clear error.
         try Checkpoint(weightsOf: "mlp", config: "{}", seed: 0, parameters: CheckpointSection()).write(to: file)
         XCTAssertThrowsError(try MiLoDoCheckpoint.load(from: file, as: Double.self))
@@ -237,22 +237,22 @@ final class MetaTrainerTests: XCTestCase {
         let w = WarmStart(minIterations: 10, maxIterations: 1000, probability: 0.5)
         var drawn = [Int]()
         for seed in 0..<400 as Range<UInt64> {
-            let k = MetaTrainer<Float>.warmStartIterations(w, seed: seed)
-            XCTAssertEqual(k, MetaTrainer<Float>.warmStartIterations(w, seed: seed))
+            let k = MetaTraining.warmStartIterations(w, seed: seed)
+            XCTAssertEqual(k, MetaTraining.warmStartIterations(w, seed: seed))
             if let k { drawn.append(k) }
         }
         XCTAssertTrue(drawn.allSatisfy { $0 >= 10 && $0 <= 1000 })
         XCTAssertEqual(Double(drawn.count) / 400, 0.5, accuracy: 0.1)
         // Log-uniform: about half of the draws fall below the geometric mean 100.
         XCTAssertEqual(Double(drawn.filter { $0 < 100 }.count) / Double(drawn.count), 0.5, accuracy: 0.12)
-        XCTAssertNil(MetaTrainer<Float>.warmStartIterations(nil, seed: 1))
-        XCTAssertNil(MetaTrainer<Float>.warmStartIterations(WarmStart(minIterations: 1, maxIterations: 2, probability: 0), seed: 1))
+        XCTAssertNil(MetaTraining.warmStartIterations(nil, seed: 1))
+        XCTAssertNil(MetaTraining.warmStartIterations(WarmStart(minIterations: 1, maxIterations: 2, probability: 0), seed: 1))
     }
 
     /// A batch-1 trainer on a 3-node ring running `stage`, with `model` or a fresh small one at
     /// Exact Diffusion's constants (γ₀ = 0.05).
     func smallTrainer(_ training: [LASSO<Float>], stage: CurriculumStage, model: MiLoDoModel<Float>? = nil,
-                      stepScaleReference: Double = 0) throws -> MetaTrainer<Float> {
+                      stepScaleReference: Double = 0) throws -> MiLoDoMetaTrainer<Float> {
         let topo = try Topology.ring(3)
         let w = try MixingMatrix<Float>(topology: topo, rule: .uniform)
         var settings = MetaTrainingSettings()
@@ -281,18 +281,18 @@ final class MetaTrainerTests: XCTestCase {
         // Warm-started 22 iterations in: the first window starts below where a cold start's does.
         var cold = stage
         cold.warmStart = nil
-        let coldTrainer = try smallTrainer(training, stage: cold, model: trainer.model)
+        let coldTrainer = try smallTrainer(training, stage: cold, model: trainer.rule.model)
         let c = try coldTrainer.trainBatch(stage: cold, indices: [0], seed: 11)
         XCTAssertLessThan(r.perIteration[0] - fStar, 0.5 * (c.perIteration[0] - fStar))
         // Without reference optima the loss cannot be formed: a clear error.
-        let bare = try smallTrainer(family.instances(.train, count: 1), stage: stage, model: trainer.model)
+        let bare = try smallTrainer(family.instances(.train, count: 1), stage: stage, model: trainer.rule.model)
         XCTAssertThrowsError(try bare.trainBatch(stage: stage, indices: [0], seed: 11)) { XCTAssertTrue("\($0)".contains("F*"), "\($0)") }
     }
 
     func testTrainingNormalizesEachProblemsStepByItsCurvature() throws {
         let family = try LASSOFamily<Float>(nodes: 3, dimension: 6, samplesPerNode: 4, lambda: 0.1, seed: 9)
         let training = try family.instances(.train, count: 2)
-        let L = MetaTrainer<Float>.largestLocalCurvatures(training)
+        let L = MiLoDoRule<Float>.largestLocalCurvatures(training)
         XCTAssertEqual(L.count, 2)
         XCTAssertTrue(L.allSatisfy { $0 > 0 })
         let stage = CurriculumStage(metaLearningRate: 1e-3, truncation: 2, horizon: 4, epochs: 1)

@@ -186,7 +186,7 @@ final class RealDataFamilyTests: XCTestCase {
         let images = realDataDirectory("natural-images"), adult = realDataDirectory("adult")
         try XCTSkipUnless(FileManager.default.fileExists(atPath: images + "/moon.png") && FileManager.default.fileExists(atPath: adult + "/adult.test"),
                           "run `make data` to fetch the natural images and UCI Adult")
-        // LASSO(10,200,10,0.05) on the photographs: the named test shape of SPEC §1.1.
+        // LASSO(10,200,10,0.05) on the photographs: the named test shape of [MiLoDo] App. E.2.
         let patches = try PatchLASSOFamily<Double>(
             dictionaryImages: NaturalImages.load(NaturalImages.dictionaryImages, directory: images),
             targetImages: NaturalImages.load(NaturalImages.targetImages, directory: images),

@@ -77,7 +77,7 @@ final class ResNetOptimizeeTests: XCTestCase {
 
     func testPaperArchitectureAndBadInput() throws {
         var rng = RandomState(seed: 1)
-        XCTAssertEqual(try ResNet<Float>(inChannels: 3, classCount: 10, rng: &rng).parameterCount, 78_042, "ResNet(5, 78042, N, 0) of SPEC §1.1 on CIFAR-10")
+        XCTAssertEqual(try ResNet<Float>(inChannels: 3, classCount: 10, rng: &rng).parameterCount, 78_042, "ResNet(5, 78042, N, 0) of [MiLoDo] App. E.2 on CIFAR-10")
         XCTAssertEqual(try ResNet<Float>(inChannels: 1, classCount: 10, rng: &rng).parameterCount, 77_754, "the same network on Fashion-MNIST")
         let data = try SyntheticImages.generate(Float.self, count: 10, height: 8, width: 8, classCount: 4, seed: 2, split: .train)
         let family = try ResNetClassificationFamily(data: data, nodes: 2, samplesPerNode: 5, seed: 1)

@@ -68,7 +68,7 @@ final class BADMTests: XCTestCase {
     /// Batches of 7 and 5 samples, N_b = 3: sub-batches (3, 2, 2) and (2, 2, 1), written out here.
     let batches = [[[0, 1, 2], [3, 4], [5, 6]], [[7, 8], [9, 10], [11]]]
 
-    /// The equations of SPEC §2 coded directly on arrays, for `passes` passes.
+    /// The equations of [BADM] §2.3, eqs. (4a)–(7) coded directly on arrays, for `passes` passes.
     func reference(_ ls: LeastSquares, perSlot: Bool, passes: Int, rho: Double, sigma: Double, beta: Double, m0: Double) -> [Double] {
         var w = [0.5, -0.25, 1.0]
         var pi = [String: [Double]](), m = [String: [Double]]()

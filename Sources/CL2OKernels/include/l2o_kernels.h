@@ -11,7 +11,7 @@ void l2o_lstm_block_f32(int rb, int H, float *gates, const float *bias, float *c
 /// `x[k] = max(x[k], 0)` for k < count.
 void l2o_relu_f32(int count, float *x);
 
-/// `x[k] = tanh(x[k]) = 2 sigmoid(2 x[k]) - 1` for k < count (absolute error below 3e-7; NaN stays NaN).
+/// `x[k] = tanh(x[k]) = 2 sigmoid(2 x[k]) - 1` for k < count (absolute error below 1.04e-6 — `2(6u + (1.5·2⁻¹²)²) + u`, the vector path's reciprocal estimate being accurate to 1.5·2⁻¹² before its Newton step; NaN stays NaN).
 void l2o_tanh_f32(int count, float *x);
 
 #endif
