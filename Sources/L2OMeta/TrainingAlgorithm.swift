@@ -1,3 +1,4 @@
+import Foundation
 import L2OCore
 import L2OOptimizers
 
@@ -23,7 +24,7 @@ public enum TrainingAlgorithm<Scalar: TensorScalar> {
         }
     }
 
-    /// Names accepted by `named(_:…)`.
+    /// Names accepted by `named(_:…)` (and `learned:CHECKPOINT.h5`, a meta-trained LSTM optimizer).
     public static var names: [String] { ["badm", "adam", "adamw", "sgd", "momentum", "nesterov", "rmsprop", "adagrad", "nadam"] }
 
     /// An algorithm by name with the optimizer's defaults (see `docs/optimizers.md`) except where
@@ -35,6 +36,17 @@ public enum TrainingAlgorithm<Scalar: TensorScalar> {
         _ name: String, learningRate: Double? = nil, weightDecay: Double? = nil,
         rho: Double? = nil, sigma: Double? = nil, beta: Double? = nil, subBatches: Int? = nil
     ) throws -> TrainingAlgorithm {
+        if name.hasPrefix("learned:") {
+            let path = String(name.dropFirst("learned:".count))
+            guard !path.isEmpty else {
+                throw TrainingError.invalidSetting(name: "optimizer", message: "learned: needs a checkpoint path, e.g. learned:Checkpoints/lstm-mlp.h5")
+            }
+            if learningRate != nil || weightDecay != nil || rho != nil || sigma != nil || beta != nil || subBatches != nil {
+                throw TrainingError.invalidSetting(name: "optimizer settings", message: "a learned optimizer takes no hyper-parameters; its network chooses every update")
+            }
+            let loaded = try LSTMOptimizerCheckpoint.load(from: URL(fileURLWithPath: path), as: Scalar.self)
+            return .optimizer(LSTMOptimizer(net: loaded.net, name: name))
+        }
         let key = name.lowercased()
         guard names.contains(key) else {
             throw TrainingError.invalidSetting(name: "optimizer", message: "unknown optimizer '\(name)'; choose from \(names.joined(separator: ", "))")

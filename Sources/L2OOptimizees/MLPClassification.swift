@@ -72,19 +72,24 @@ func drawSamples<S: TensorScalar>(_ data: ImageClassificationData<S>, count: Int
 public struct MLPClassificationFamily<Scalar: TensorScalar>: ProblemFamily {
     public let data: ImageClassificationData<Scalar>
     public let sizes: [Int]
+    /// The hidden layers' activation (ReLU by default; the LSTM-optimizer experiments of
+    /// [Andrychowicz et al. 2016] use sigmoid).
+    public let activation: Activation
     public let nodes: Int, samplesPerNode: Int, batchSize: Int
     public let seed: UInt64
 
     /// Default `sizes`: `[features, 16, 16, classes]` (784-16-16-10 on MNIST-format data).
-    public init(data: ImageClassificationData<Scalar>, sizes: [Int]? = nil, nodes: Int, samplesPerNode: Int, batchSize: Int = 100, seed: UInt64) throws {
+    public init(data: ImageClassificationData<Scalar>, sizes: [Int]? = nil, activation: Activation = .relu, nodes: Int, samplesPerNode: Int,
+                batchSize: Int = 100, seed: UInt64) throws {
         self.data = data
+        self.activation = activation
         self.sizes = sizes ?? [data.featureCount, 16, 16, data.classCount]
         self.nodes = nodes
         self.samplesPerNode = samplesPerNode
         self.batchSize = batchSize
         self.seed = seed
         var rng = RandomState(seed: 0)
-        _ = try MLPClassification(model: MLP<Scalar>(sizes: self.sizes, rng: &rng), data: data, nodes: nodes, samplesPerNode: samplesPerNode, batchSize: batchSize)
+        _ = try MLPClassification(model: MLP<Scalar>(sizes: self.sizes, activation: activation, rng: &rng), data: data, nodes: nodes, samplesPerNode: samplesPerNode, batchSize: batchSize)
     }
 
     public var name: String { "MLP(\(nodes),\(sizes.map(String.init).joined(separator: "-")),\(samplesPerNode),0)" }
@@ -92,7 +97,7 @@ public struct MLPClassificationFamily<Scalar: TensorScalar>: ProblemFamily {
     public func instance(seed instanceSeed: UInt64) -> MLPClassification<Scalar> {
         var rng = RandomState(seed: instanceSeed)
         let shuffled = drawSamples(data, count: nodes * samplesPerNode, rng: &rng)
-        let model = try! MLP<Scalar>(sizes: sizes, rng: &rng)
+        let model = try! MLP<Scalar>(sizes: sizes, activation: activation, rng: &rng)
         return try! MLPClassification(model: model, data: shuffled, nodes: nodes, samplesPerNode: samplesPerNode, batchSize: batchSize)
     }
 }

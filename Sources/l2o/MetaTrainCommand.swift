@@ -13,10 +13,13 @@ struct MetaTrainCommand: ParsableCommand {
             the same command again resumes from it automatically.
             """)
 
+    @Option(help: "Learned rule: milodo (decentralized, on LASSO problems of --suite) or lstm (the coordinate-wise LSTM optimizer of Andrychowicz et al. 2016, on MLP training tasks of --dataset).")
+    var rule: String = "milodo"
     @Option(help: "Training problems: a suite JSON or an instance-set .h5 file.")
     var suite: String = "Optimizees/lasso-10-300-10-0.1.json"
-    @Option(help: "Curriculum: 'paper' (five stages), 'demo' (short), or a JSON file.")
-    var curriculum: String = "paper"
+    @OptionGroup var lstmTasks: LSTMTaskOptions
+    @Option(help: "Curriculum: 'paper' (MiLoDo's five stages), 'demo' (short), 'lstm-mlp' (the LSTM optimizer's), or a JSON file (default: paper for milodo, lstm-mlp for lstm).")
+    var curriculum: String?
     @Option(help: "Weights checkpoint to write.")
     var out: String = "Checkpoints/milodo.h5"
     @Option(help: "Communication graph: ring, grid, tree, exponential, erdos-renyi, complete, star.")
@@ -43,6 +46,8 @@ struct MetaTrainCommand: ParsableCommand {
     @Option(help: "Minutes between periodic resume checkpoints.") var checkpointMinutes: Double = 10
 
     func validate() throws {
+        guard ["milodo", "lstm"].contains(rule) else { throw ValidationError("unknown --rule '\(rule)'; choose milodo or lstm") }
+        if rule == "lstm" { try lstmTasks.validate() }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be ≥ 1") }
         guard gamma0 > 0, gamma0.isFinite else { throw ValidationError("--gamma0 must be positive") }
         guard clipNorm > 0 else { throw ValidationError("--clip-norm must be positive") }
@@ -67,13 +72,15 @@ struct MetaTrainCommand: ParsableCommand {
         switch name {
         case "paper": return .paper
         case "demo": return .demo
+        case "lstm-mlp": return .lstmMLP
         default:
             do { return try Curriculum.load(from: URL(fileURLWithPath: name)) } catch { throw InputError("\(error)") }
         }
     }
 
     func run() throws {
-        let curriculum = try Self.loadCurriculum(self.curriculum)
+        if rule == "lstm" { return try runLSTM() }
+        let curriculum = try Self.loadCurriculum(self.curriculum ?? "paper")
         // Output paths first: a typo must not cost the whole training.
         let outURL = try OutputFolder.prepareFile(out, flag: "--out", extensions: ["h5"])
         printErr("Loading training problems from \(suite)…")

@@ -82,6 +82,10 @@ struct OptimizerSpec {
             algorithm = try TrainingAlgorithm<Float>.named(
                 name, learningRate: values["lr"], weightDecay: values["weight_decay"], rho: values["rho"],
                 sigma: values["sigma"], beta: values["beta"], subBatches: values["sub_batches"].map { Int($0) })
+        } catch let error as CheckpointError {
+            throw InputError("\(error)")  // a learned optimizer's file: a data error, no usage text
+        } catch let error as MetaTrainingError {
+            throw InputError("\(error)")
         } catch {
             throw ValidationError("\(error)")
         }

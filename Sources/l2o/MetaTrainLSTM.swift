@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import L2O
+
+/// The training tasks of `l2o meta-train --rule lstm`: MLP classifiers trained on minibatches of
+/// an image dataset [Andrychowicz et al. 2016, §3.2: one hidden layer of 20 sigmoid units, batches
+/// of 128, 100 steps].
+struct LSTMTaskOptions: ParsableArguments {
+    @Option(help: "(--rule lstm) Dataset of the training tasks: fashion-mnist or synthetic.")
+    var dataset: String = "fashion-mnist"
+    @Option(help: "(--rule lstm) Folder with the Fashion-MNIST *-ubyte.gz files.")
+    var dataDir: String = MNISTFormat.fashionMNISTDirectory
+    @Option(help: "(--rule lstm) Hidden units of the task MLP (one hidden layer).")
+    var mlpHidden: Int = 20
+    @Option(help: "(--rule lstm) Hidden activation of the task MLP: sigmoid, relu or tanh.")
+    var mlpActivation: String = "sigmoid"
+    @Option(help: "(--rule lstm) Training tasks (each its own initial weights and samples).")
+    var tasks: Int = 64
+    @Option(help: "(--rule lstm) Samples each task draws from the training set.")
+    var samplesPerTask: Int = 2000
+    @Option(help: "(--rule lstm) Minibatch size of the tasks.")
+    var minibatch: Int = 128
+    @Option(help: "(--rule lstm) Tasks per meta-batch.")
+    var tasksPerBatch: Int = 4
+    @Option(help: "(--rule lstm) Hidden units of the LSTM optimizer (two layers).")
+    var lstmHidden: Int = 20
+
+    func validate() throws {
+        guard ["fashion-mnist", "synthetic"].contains(dataset) else { throw ValidationError("--dataset must be fashion-mnist or synthetic") }
+        guard activation != nil else { throw ValidationError("--mlp-activation must be sigmoid, relu or tanh") }
+        guard (1...4096).contains(mlpHidden) else { throw ValidationError("--mlp-hidden must be between 1 and 4096") }
+        guard (1...100_000).contains(tasks) else { throw ValidationError("--tasks must be between 1 and 100000") }
+        guard (1...60_000).contains(samplesPerTask) else { throw ValidationError("--samples-per-task must be between 1 and 60000") }
+        guard (1...samplesPerTask).contains(minibatch) else { throw ValidationError("--minibatch must be between 1 and --samples-per-task") }
+        guard (1...tasks).contains(tasksPerBatch) else { throw ValidationError("--tasks-per-batch must be between 1 and --tasks") }
+        guard (1...1024).contains(lstmHidden) else { throw ValidationError("--lstm-hidden must be between 1 and 1024") }
+    }
+
+    var activation: Activation? {
+        switch mlpActivation {
+        case "sigmoid": return .sigmoid
+        case "relu": return .relu
+        case "tanh": return .tanh
+        default: return nil
+        }
+    }
+
+    /// The task family over the training images.
+    func family(seed: UInt64) throws -> MLPClassificationFamily<Float> {
+        let data: ImageClassificationData<Float> = dataset == "synthetic"
+            ? try SyntheticImages.generate(Float.self, count: max(6000, samplesPerTask), noise: 0.9, seed: 2024, split: .train)
+            : try MNISTFormat.load(Float.self, directory: dataDir, train: true)
+        guard samplesPerTask <= data.count else {
+            throw InputError("--samples-per-task \(samplesPerTask) is more than the \(data.count) training images")
+        }
+        return try MLPClassificationFamily(data: data, sizes: [data.featureCount, mlpHidden, data.classCount], activation: activation!,
+                                           nodes: 1, samplesPerNode: samplesPerTask, batchSize: minibatch, seed: seed)
+    }
+}
+
+extension MetaTrainCommand {
+    /// `--rule lstm`: meta-trains the coordinate-wise LSTM optimizer with the same trainer,
+    /// curriculum machinery and resume checkpoints as MiLoDo.
+    func runLSTM() throws {
+        let curriculum = try Self.loadCurriculum(self.curriculum ?? "lstm-mlp")
+        let outURL = try OutputFolder.prepareFile(out, flag: "--out", extensions: ["h5"])
+        let o = lstmTasks
+        printErr("Loading \(o.dataset) and drawing \(o.tasks) training tasks…")
+        let family = try RealData.loading { try o.family(seed: seed) }
+        let training = try family.instances(.train, count: o.tasks)
+        var settings = MetaTrainingSettings()
+        settings.batchSize = o.tasksPerBatch
+        settings.clipNorm = clipNorm
+        settings.weightDecay = weightDecay
+        settings.seed = seed
+        var rng = RandomState(seed: seed)
+        let net = try LSTMOptimizerNet<Float>(hiddenSize: o.lstmHidden, rng: &rng)
+        let rule = LSTMOptimizerRule(net: net)
+        let trainer = try MetaTrainer(rule: rule, training: training, curriculum: curriculum, settings: settings)
+        let config = LSTMOptimizerConfig(net: net, trainedOn: "\(o.tasks) × \(family.name) \(o.mlpActivation) on \(o.dataset), minibatch \(o.minibatch)",
+                                         curriculum: curriculum, settings: settings)
+        let resumeURL = outURL.deletingPathExtension().appendingPathExtension("resume.h5")
+        if FileManager.default.fileExists(atPath: resumeURL.path) {
+            let ck = try Checkpoint.read(from: resumeURL, kind: LSTMOptimizerCheckpoint.kind, requireResume: true)
+            try trainer.restore(from: ck, config: config)
+            printErr("Resuming from \(resumeURL.path): stage \(trainer.position.stage + 1), epoch \(trainer.position.epoch + 1), batch \(trainer.position.batch) (\(ProgressBar.formatDuration(trainer.secondsBefore)) trained before)")
+        }
+        let command = "l2o meta-train " + CommandLine.arguments.dropFirst(2).joined(separator: " ")
+        printErr("Meta-training the LSTM optimizer (\(net.parameterCount) parameters) on \(config.trainedOn), curriculum '\(curriculum.name)'")
+        let bar = ProgressBar(total: trainer.batchCounts.total, label: "meta-train", minimumInterval: 1) { progressLine($0) }
+        try trainer.run(checkpointEvery: checkpointMinutes * 60, progress: { p in
+            bar.update(p.batchesDone, fields: [("stage", "\(p.position.stage + 1)/\(p.stageCount)"), ("epoch", "\(p.position.epoch + 1)/\(p.epochsInStage)"),
+                                               ("meta-loss", String(format: "%.4g", p.loss)), ("s/step", String(format: "%.2f", p.secondsPerStep))])
+        }, checkpoint: { t in
+            try t.resumeCheckpoint(config: config, metadata: ["command": .string(command)]).write(to: resumeURL)
+        })
+        progressLine("", final: false)
+        guard trainer.position.steps > 0 else {
+            throw InputError("no meta-gradient step was taken: all \(trainer.position.skipped) window(s) had a non-finite meta-loss or gradient, so \(outURL.path) was not written")
+        }
+        try LSTMOptimizerCheckpoint.weights(net: net, config: config, metadata: [
+            "command": .string(command), "wall_seconds": .double(trainer.secondsBefore),
+            "final_meta_loss": .double(trainer.history.last?.meanLoss ?? .nan), "meta_steps": .integer(Int64(trainer.position.steps)),
+        ]).write(to: outURL)
+        var table = MarkdownTable(header: ["stage", "epoch", "mean meta-loss", "final loss", "seconds", "skipped"])
+        for h in trainer.history {
+            table.append(["\(h.stage + 1)", "\(h.epoch + 1)", formatNumber(h.meanLoss), formatNumber(h.finalObjective), formatNumber(h.seconds), "\(h.skippedWindows)"])
+        }
+        let summaryURL = outURL.deletingPathExtension().appendingPathExtension("md")
+        try ("# Meta-training of \(outURL.lastPathComponent)\n\nCommand: `\(command)`\n\nWall time: \(ProgressBar.formatDuration(trainer.secondsBefore)); meta-steps: \(trainer.position.steps); skipped windows: \(trainer.position.skipped).\n\n" + table.render())
+            .write(to: summaryURL, atomically: true, encoding: .utf8)
+        try? FileManager.default.removeItem(at: resumeURL)
+        printErr("\nDone in \(ProgressBar.formatDuration(trainer.secondsBefore)). Weights: \(outURL.path); history: \(summaryURL.path). Use it with `l2o train --optimizer learned:\(outURL.path)`.")
+    }
+}
