@@ -157,6 +157,6 @@ extension Curriculum {
     /// Meta-training of the LSTM optimizer on MLP training [Andrychowicz et al. 2016, §3.2]:
     /// horizons of 100 steps unrolled in windows of 20, Adam on θ.
     public static let lstmMLP = Curriculum(name: "lstm-mlp", stages: [
-        .init(metaLearningRate: 3e-3, truncation: 20, horizon: 100, epochs: 30),
+        .init(metaLearningRate: 3e-3, truncation: 20, horizon: 100, epochs: 12),
     ])
 }
