@@ -25,7 +25,7 @@ public struct LSTMOptimizerUnrollState<Scalar: TensorScalar> {
     var objectiveStreams: [RandomState]
 }
 
-/// The coordinate-wise LSTM optimizer [Andrychowicz et al. 2016] as a `LearnedOptimizer`: θ is an
+/// The coordinate-wise LSTM optimizer [L2L] as a `LearnedOptimizer`: θ is an
 /// `LSTMOptimizerNet`; it is meta-trained on classifier-training problems (MLPs on image data),
 /// each step taking a minibatch gradient per problem. Meta-gradients are first-order, as in the
 /// paper (§2: the optimizee's gradients are constants, `∂∇_t/∂φ = 0`): a problem's objective
@@ -154,7 +154,7 @@ public enum LSTMOptimizerCheckpoint {
 }
 
 extension Curriculum {
-    /// Meta-training of the LSTM optimizer on MLP training [Andrychowicz et al. 2016, §3.2]:
+    /// Meta-training of the LSTM optimizer on MLP training [L2L] §3.2]:
     /// horizons of 100 steps unrolled in windows of 20, Adam on θ.
     public static let lstmMLP = Curriculum(name: "lstm-mlp", stages: [
         .init(metaLearningRate: 3e-3, truncation: 20, horizon: 100, epochs: 12),

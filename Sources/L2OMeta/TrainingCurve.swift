@@ -4,7 +4,7 @@ import L2OOptimizees
 import L2OOptimizers
 
 /// Training curves of parameter optimizers on classifier-training tasks, as the LSTM-optimizer
-/// experiments report them [Andrychowicz et al. 2016, §3.2]: `steps` minibatch steps from the
+/// experiments report them [L2L] §3.2]: `steps` minibatch steps from the
 /// task's initial weights, the loss on all of the task's samples recorded at `marks`.
 public enum TrainingCurve {
     /// The full-data losses after each of `marks` steps (a non-finite value once the run diverged).

@@ -73,7 +73,7 @@ public struct MLPClassificationFamily<Scalar: TensorScalar>: ProblemFamily {
     public let data: ImageClassificationData<Scalar>
     public let sizes: [Int]
     /// The hidden layers' activation (ReLU by default; the LSTM-optimizer experiments of
-    /// [Andrychowicz et al. 2016] use sigmoid).
+    /// [L2L] use sigmoid).
     public let activation: Activation
     public let nodes: Int, samplesPerNode: Int, batchSize: Int
     public let seed: UInt64

@@ -2,7 +2,7 @@ import Foundation
 import L2OCore
 import L2ONN
 
-/// The coordinate-wise LSTM optimizer of [Andrychowicz et al. 2016] ("Learning to learn by
+/// The coordinate-wise LSTM optimizer of [L2L] ("Learning to learn by
 /// gradient descent by gradient descent", §2.1 and §3): one small network shared by every
 /// coordinate of every parameter — two LSTM layers of `hiddenSize` (20) units and a linear output
 /// — maps the preprocessed gradient of a coordinate and its own recurrent state to the update
@@ -76,7 +76,7 @@ public final class LSTMOptimizerNet<Scalar: TensorScalar>: Module {
 
     /// One step for every coordinate: the update `Δ` (`[rows]`) and the new state, from the
     /// gradient `g` (`rows` coordinates, a constant: the optimizee's second derivatives are not
-    /// followed [Andrychowicz et al. 2016, §2]) — on `context`'s tape when it has one.
+    /// followed [L2L] §2]) — on `context`'s tape when it has one.
     public func step(gradient g: Tensor<Scalar>, state: State, context: ForwardContext<Scalar>) throws -> (delta: Variable<Scalar>, state: State) {
         let input = Variable(constant: preprocess(g))
         let s1 = try lstm1(input, state: state.layer1, context: context)

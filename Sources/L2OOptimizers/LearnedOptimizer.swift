@@ -1,7 +1,7 @@
 import L2OCore
 import L2ONN
 
-/// A learned optimization rule, in the manner of google/learned_optimization [Metz et al. 2022]:
+/// A learned optimization rule, in the manner of google/learned_optimization [LearnedOpt]:
 /// parameters θ (a module, initialized from a seed and checkpointed), a differentiable step that
 /// records on a tape (for meta-training by truncated backpropagation through time), and a
 /// tape-free `Optimizer` made from the current θ (for evaluation and use).

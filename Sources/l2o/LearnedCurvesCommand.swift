@@ -3,7 +3,7 @@ import Foundation
 import L2O
 
 /// `l2o learned-curves`: a meta-trained LSTM optimizer against Adam with a tuned learning rate on
-/// held-out classifier-training tasks, as [Andrychowicz et al. 2016, §3.2] reports it.
+/// held-out classifier-training tasks, as [L2L] §3.2] reports it.
 struct LearnedCurvesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "learned-curves",

@@ -3,7 +3,7 @@ import Foundation
 import L2O
 
 /// The training tasks of `l2o meta-train --rule lstm`: MLP classifiers trained on minibatches of
-/// an image dataset [Andrychowicz et al. 2016, §3.2: one hidden layer of 20 sigmoid units, batches
+/// an image dataset [L2L] §3.2: one hidden layer of 20 sigmoid units, batches
 /// of 128, 100 steps].
 struct LSTMTaskOptions: ParsableArguments {
     @Option(help: "(--rule lstm) Dataset of the training tasks: fashion-mnist or synthetic.")
