@@ -51,7 +51,7 @@ func describeDecodingError(_ error: Error) -> String {
 /// A method named on the command line: a handcrafted one (`prox-ed`) or a learned one
 /// (`milodo:Checkpoints/x.h5`).
 enum MethodSpec {
-    static let handcrafted = ["prox-dgd", "pg-extra", "prox-ed", "prox-atc", "dapg", "odapg", "admm"]
+    static var handcrafted: [String] { HandcraftedMethods.names }
     /// The largest step size accepted from `--step` or `--tuned`.
     static let maximumStepSize = 1e6
 
@@ -99,18 +99,11 @@ enum MethodSpec {
             return try body(MiLoDoOptimizer(model: loaded.model, seed: 0, name: floatNetworks ? "milodo-f32net" : "milodo"))
         }
         guard let step else { throw ValidationError("no step size for \(spec): run `l2o tune` and pass --tuned FILE, or give --step \(spec)=γ") }
-        let g = S(step)
-        switch spec {
-        case "prox-dgd": return try body(ProxDGD(stepSize: g))
-        case "pg-extra": return try body(PGExtra(stepSize: g))
-        case "prox-ed": return try body(ProxED(stepSize: g))
-        case "prox-atc": return try body(ProxATC(stepSize: g))
-        case "dapg": return try body(DAPG(stepSize: g))
-        case "odapg": return try body(ODAPG(stepSize: g))
-        case "admm": return try body(DecentralizedADMM(stepSize: g))
-        default:
+        let method: any DecentralizedMethod<S>
+        do { method = try HandcraftedMethods.make(spec, stepSize: S(step)) } catch {
             throw ValidationError("unknown method '\(spec)'; choose from \(handcrafted.joined(separator: ", ")) or milodo:CHECKPOINT.h5")
         }
+        return try body(method)
     }
 
     /// `name=value` pairs from `--step`.

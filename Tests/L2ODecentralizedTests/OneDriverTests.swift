@@ -84,3 +84,16 @@ final class OneDriverTests: XCTestCase {
         XCTAssertThrowsError(try minimize(try SGD<Double>(), on: p, iterations: -1))
     }
 }
+
+final class MethodRegistryTests: XCTestCase {
+    func testEveryRegisteredNameBuildsItsMethodWithTheStep() throws {
+        for name in HandcraftedMethods.names {
+            let m: any DecentralizedMethod<Double> = try HandcraftedMethods.make(name, stepSize: 0.04)
+            XCTAssertEqual(m.name, name)
+            XCTAssertEqual(m.stepSize, 0.04)
+        }
+        XCTAssertThrowsError(try HandcraftedMethods.make("prox-eddy", stepSize: 0.1) as any DecentralizedMethod<Double>) {
+            XCTAssertEqual($0 as? DecentralizedMethodError, .unknownMethod(name: "prox-eddy", known: HandcraftedMethods.names))
+        }
+    }
+}
