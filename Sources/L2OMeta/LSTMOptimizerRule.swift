@@ -22,7 +22,6 @@ public struct LSTMOptimizerUnrollState<Scalar: TensorScalar> {
     public var x: Variable<Scalar>
     public var net: LSTMOptimizerNet<Scalar>.State
     var gradientStreams: [RandomState]
-    var objectiveStreams: [RandomState]
 }
 
 /// The coordinate-wise LSTM optimizer [L2L] as a `LearnedOptimizer`: θ is an
@@ -34,6 +33,8 @@ public final class LSTMOptimizerRule<Scalar: TensorScalar>: LearnedOptimizer {
     public let net: LSTMOptimizerNet<Scalar>
     public static var checkpointKind: String { "lstm-optimizer" }
     public var kind: String { Self.checkpointKind }
+    /// Classifier-training tasks have no known optimum.
+    public var supportsLogGapLoss: Bool { false }
 
     public init(net: LSTMOptimizerNet<Scalar>) { self.net = net }
 
@@ -52,8 +53,7 @@ public final class LSTMOptimizerRule<Scalar: TensorScalar>: LearnedOptimizer {
         let base = rng.next()
         return LSTMOptimizerUnrollState(
             x: Variable(x, tape: tape, id: -1), net: net.zeroState(rows: x.count, tape: tape),
-            gradientStreams: task.seeds.map { RandomState(seed: MetaTraining.mix([base, 1, $0])) },
-            objectiveStreams: task.seeds.map { RandomState(seed: MetaTraining.mix([base, 2, $0])) })
+            gradientStreams: task.seeds.map { RandomState(seed: MetaTraining.mix([base, 1, $0])) })
     }
 
     /// Minibatch losses and gradients of every problem at the stacked `x`, drawn from `streams`.
@@ -78,10 +78,11 @@ public final class LSTMOptimizerRule<Scalar: TensorScalar>: LearnedOptimizer {
         return s
     }
 
-    /// Each problem's minibatch loss at its current parameters, `[B]`; backward: the minibatch
-    /// gradient (first-order).
+    /// Each problem's minibatch loss at its current parameters, `[B]`, on the minibatch the next
+    /// step will take its gradient from (as [L2L] evaluates `f(θ_t)` and `∇f(θ_t)` on one batch);
+    /// backward: that minibatch gradient (first-order).
     public func objectives(_ state: LSTMOptimizerUnrollState<Scalar>, on task: LSTMOptimizerTask<Scalar>) -> Variable<Scalar> {
-        var streams = state.objectiveStreams
+        var streams = state.gradientStreams
         let (losses, g) = minibatch(state.x.value, task, &streams)
         let d = task.dimension, B = task.batch
         return Variable.record(Tensor(losses), inputs: [state.x]) { u in
@@ -95,8 +96,6 @@ public final class LSTMOptimizerRule<Scalar: TensorScalar>: LearnedOptimizer {
         var s = state
         s.x = state.x.detached()
         s.net = state.net.detached()
-        // A new window draws new minibatches for its objectives.
-        for b in s.objectiveStreams.indices { _ = s.objectiveStreams[b].next() }
         return s
     }
 
@@ -154,7 +153,7 @@ public enum LSTMOptimizerCheckpoint {
 }
 
 extension Curriculum {
-    /// Meta-training of the LSTM optimizer on MLP training [L2L] §3.2]:
+    /// Meta-training of the LSTM optimizer on MLP training [L2L], §3.2:
     /// horizons of 100 steps unrolled in windows of 20, Adam on θ.
     public static let lstmMLP = Curriculum(name: "lstm-mlp", stages: [
         .init(metaLearningRate: 3e-3, truncation: 20, horizon: 100, epochs: 12),

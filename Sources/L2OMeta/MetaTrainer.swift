@@ -5,7 +5,10 @@ import L2OOptimizees
 import L2OOptimizers
 import L2ODecentralized
 
-/// Settings of MiLoDo meta-training besides the curriculum ([MiLoDo] §4.3 and App. E.3 defaults).
+/// Settings of meta-training besides the curriculum: the meta-batch size, the seed and the Adam
+/// meta-optimizer's clipping and weight decay (any rule), and MiLoDo's own (γ₀, hidden size,
+/// consensus weight, output bounds, step features and normalization; [MiLoDo] §4.3 and App. E.3
+/// defaults).
 public struct MetaTrainingSettings: Codable, Sendable, Equatable {
     /// Problems per meta-batch.
     public var batchSize = 32
@@ -63,10 +66,11 @@ public struct MetaTrainingPosition: Codable, Sendable, Equatable {
 /// One finished epoch.
 public struct MetaEpochSummary: Codable, Sendable, Equatable {
     public var stage: Int, epoch: Int
-    /// Mean meta-loss (mean over windows, iterations and problems of F(x̄ᵏ), plus the consensus
-    /// term when its weight is not zero).
+    /// Mean meta-loss (mean over windows, iterations and problems of the rule's meta-objective:
+    /// MiLoDo's `F(x̄ᵏ)` plus the consensus term when its weight is not zero; the LSTM optimizer's
+    /// minibatch loss).
     public var meanLoss: Double
-    /// Mean `F(x̄ᵏ)` at the last iteration of the horizon.
+    /// Mean objective (`F(x̄ᵏ)` for MiLoDo) at the last iteration of the horizon.
     public var finalObjective: Double
     public var seconds: Double
     public var skippedWindows: Int
@@ -114,6 +118,12 @@ public final class MetaTrainer<Rule: LearnedOptimizer> {
         try curriculum.validate()
         guard !training.isEmpty else { throw MetaTrainingError.invalid("no training instances") }
         guard settings.batchSize >= 1 else { throw MetaTrainingError.invalid("batch size must be ≥ 1") }
+        if !rule.supportsWarmStart, let k = curriculum.stages.firstIndex(where: { $0.warmStart != nil }) {
+            throw MetaTrainingError.invalid("curriculum '\(curriculum.name)' stage \(k + 1) has a warm start, which the \(rule.kind) rule does not implement; remove it")
+        }
+        if !rule.supportsLogGapLoss, let k = curriculum.stages.firstIndex(where: { $0.loss == .logGap }) {
+            throw MetaTrainingError.invalid("curriculum '\(curriculum.name)' stage \(k + 1) uses the log-gap loss, which needs F* of every task; the \(rule.kind) rule's tasks have none")
+        }
         self.rule = rule
         self.training = training
         self.curriculum = curriculum

@@ -24,6 +24,7 @@ public final class MiLoDoRule<Scalar: TensorScalar>: LearnedOptimizer {
     /// γ₀ of the warm start along Exact Diffusion and the weight of the consensus term.
     public let gamma0: Double, consensusWeight: Double
     public var kind: String { MiLoDoCheckpoint.kind }
+    public var supportsWarmStart: Bool { true }
 
     public init(model: MiLoDoModel<Scalar>, mixing: MixingMatrix<Scalar>, settings: MetaTrainingSettings) throws {
         guard model.topology.nodeCount == mixing.nodeCount else {

@@ -4,15 +4,15 @@ import L2OOptimizees
 import L2OOptimizers
 
 /// Training curves of parameter optimizers on classifier-training tasks, as the LSTM-optimizer
-/// experiments report them [L2L] §3.2]: `steps` minibatch steps from the
+/// experiments report them [L2L], §3.2: `steps` minibatch steps from the
 /// task's initial weights, the loss on all of the task's samples recorded at `marks`.
 public enum TrainingCurve {
     /// The full-data losses after each of `marks` steps (a non-finite value once the run diverged).
     public static func run<O: ParameterOptimizer, S: TensorScalar>(
         _ optimizer: O, on task: MLPClassification<S>, steps: Int, marks: [Int], seed: UInt64
     ) throws -> [Double] where O.Scalar == S {
-        guard steps >= 1, marks.allSatisfy({ $0 >= 0 && $0 <= steps }) else {
-            throw MetaTrainingError.invalid("training curve: steps must be ≥ 1 and every mark within 0…steps")
+        guard steps >= 1, marks.allSatisfy({ $0 >= 0 && $0 <= steps }), zip(marks, marks.dropFirst()).allSatisfy({ $0 < $1 }) else {
+            throw MetaTrainingError.invalid("training curve: steps must be ≥ 1 and the marks increasing, within 0…steps")
         }
         let x = Parameter(task.initialPoint)
         let params: NamedParameters<S> = [("x", x)]

@@ -7,9 +7,9 @@ import L2ONN
 /// compose in any order with `Chain`, which is a `ParameterOptimizer` — e.g. AdamW with warm-up,
 /// clipping and an average of the parameters:
 /// ```swift
-/// Chain([ClipByGlobalNorm(1), ScaleByRule(try Adam<Float>()), AddDecayedWeights(0.01),
-///        ScaleByLearningRate(1e-3, schedule: .linearWarmup(steps: 100, then: .constant)),
-///        NonFiniteGuard(), ParameterEMA(decay: 0.999)])
+/// Chain([try ClipByGlobalNorm(1), try ScaleByRule(try Adam<Float>()), try AddDecayedWeights(0.01),
+///        try ScaleByLearningRate(1e-3, schedule: .linearWarmup(steps: 100, then: .constant)),
+///        NonFiniteGuard(), try ParameterEMA(decay: 0.999)])
 /// ```
 public protocol GradientTransformation<Scalar> {
     associatedtype Scalar: TensorScalar
@@ -23,11 +23,13 @@ public protocol GradientTransformation<Scalar> {
     var hyperParameters: [String: Double] { get }
     /// The initial value of a slot for a parameter (zeros unless the link says otherwise).
     func initialSlot(_ slot: String, parameter: Tensor<Scalar>) -> Tensor<Scalar>
-    /// Transforms `updates` (one per parameter, aligned with `parameters`) at 0-based step `t`,
-    /// reading and writing `slots[s][k]` (slot `s` of parameter `k`) and `values`. Returns a reason
-    /// to skip the whole step (nothing is then applied or kept), or nil.
+    /// Transforms `updates` (one per parameter, aligned with `parameters`) at 0-based step `t` (steps
+    /// applied so far: bias corrections) and `iteration` (the caller's iteration, steps skipped by
+    /// the guard included: schedules), reading and writing `slots[s][k]` (slot `s` of parameter
+    /// `k`) and `values`. Returns a reason to skip the whole step (nothing is then applied or
+    /// kept), or nil.
     func apply(_ updates: inout [Tensor<Scalar>], parameters: [Tensor<Scalar>], slots: inout [[Tensor<Scalar>]],
-               values: inout [String: Double], step t: Int) -> String?
+               values: inout [String: Double], step t: Int, iteration: Int) -> String?
 }
 
 extension GradientTransformation {
@@ -47,7 +49,7 @@ public struct ClipByGlobalNorm<Scalar: TensorScalar>: GradientTransformation {
     public var name: String { "clip" }
     public var hyperParameters: [String: Double] { ["max_norm": maxNorm] }
     public func apply(_ updates: inout [Tensor<Scalar>], parameters: [Tensor<Scalar>], slots: inout [[Tensor<Scalar>]],
-                      values: inout [String: Double], step t: Int) -> String? {
+                      values: inout [String: Double], step t: Int, iteration: Int) -> String? {
         let norm = globalNorm(updates)
         if norm > maxNorm, norm.isFinite { updates = clipByGlobalNorm(updates, maxNorm: maxNorm).tensors }
         return nil
@@ -59,7 +61,17 @@ public struct ClipByGlobalNorm<Scalar: TensorScalar>: GradientTransformation {
 public struct ScaleByRule<Rule: ElementwiseOptimizer>: GradientTransformation {
     public typealias Scalar = Rule.Scalar
     public let rule: Rule
-    public init(_ rule: Rule) { self.rule = rule }
+    /// Throws when the rule carries its own processing (clipping, a schedule, weight decay): in a
+    /// chain those are links of their own, and `ScaleByRule` uses only the rule's direction.
+    public init(_ rule: Rule) throws {
+        let p = rule.processing
+        guard p.clipNorm == nil, p.weightDecay == 0, p.schedule == .constant else {
+            throw OptimizerError.invalidArgument(
+                operation: "ScaleByRule(\(rule.name))",
+                message: "the rule has its own clipping, schedule or weight decay; in a chain use ClipByGlobalNorm, ScaleByLearningRate and AddDecayedWeights links instead")
+        }
+        self.rule = rule
+    }
     public var name: String { rule.name }
     public var slotNames: [String] { rule.slotNames }
     public var valueNames: [String] { rule.stateValueNames }
@@ -68,7 +80,7 @@ public struct ScaleByRule<Rule: ElementwiseOptimizer>: GradientTransformation {
         Tensor(repeating: Scalar(rule.initialSlotValue), shape: parameter.shape)
     }
     public func apply(_ updates: inout [Tensor<Scalar>], parameters: [Tensor<Scalar>], slots: inout [[Tensor<Scalar>]],
-                      values: inout [String: Double], step t: Int) -> String? {
+                      values: inout [String: Double], step t: Int, iteration: Int) -> String? {
         for name in rule.stateValueNames where values[name] == nil { values[name] = name == "mu_product" ? 1 : 0 }
         let c = rule.coefficients(step: t + 1, learningRate: 1, values: &values)
         for k in updates.indices {
@@ -91,7 +103,7 @@ public struct AddDecayedWeights<Scalar: TensorScalar>: GradientTransformation {
     public var name: String { "decay" }
     public var hyperParameters: [String: Double] { ["weight_decay": weightDecay] }
     public func apply(_ updates: inout [Tensor<Scalar>], parameters: [Tensor<Scalar>], slots: inout [[Tensor<Scalar>]],
-                      values: inout [String: Double], step t: Int) -> String? {
+                      values: inout [String: Double], step t: Int, iteration: Int) -> String? {
         for k in updates.indices where weightDecay != 0 { updates[k].addScaled(parameters[k], Scalar(weightDecay)) }
         return nil
     }
@@ -111,8 +123,8 @@ public struct ScaleByLearningRate<Scalar: TensorScalar>: GradientTransformation 
     public var name: String { "lr" }
     public var hyperParameters: [String: Double] { ["lr": learningRate] }
     public func apply(_ updates: inout [Tensor<Scalar>], parameters: [Tensor<Scalar>], slots: inout [[Tensor<Scalar>]],
-                      values: inout [String: Double], step t: Int) -> String? {
-        let s = Scalar(-learningRate * schedule.multiplier(at: t))
+                      values: inout [String: Double], step t: Int, iteration: Int) -> String? {
+        let s = Scalar(-learningRate * schedule.multiplier(at: iteration))
         for k in updates.indices { updates[k] = updates[k] * s }
         return nil
     }
@@ -123,7 +135,7 @@ public struct NonFiniteGuard<Scalar: TensorScalar>: GradientTransformation {
     public init() {}
     public var name: String { "guard" }
     public func apply(_ updates: inout [Tensor<Scalar>], parameters: [Tensor<Scalar>], slots: inout [[Tensor<Scalar>]],
-                      values: inout [String: Double], step t: Int) -> String? {
+                      values: inout [String: Double], step t: Int, iteration: Int) -> String? {
         guard allFinite(updates) else { return "non-finite update" }
         return values.values.allSatisfy(\.isFinite) ? nil : "non-finite state value"
     }
@@ -143,7 +155,7 @@ public struct ParameterEMA<Scalar: TensorScalar>: GradientTransformation {
     public var hyperParameters: [String: Double] { ["decay": decay] }
     public func initialSlot(_ slot: String, parameter: Tensor<Scalar>) -> Tensor<Scalar> { parameter }
     public func apply(_ updates: inout [Tensor<Scalar>], parameters: [Tensor<Scalar>], slots: inout [[Tensor<Scalar>]],
-                      values: inout [String: Double], step t: Int) -> String? {
+                      values: inout [String: Double], step t: Int, iteration: Int) -> String? {
         let b = Scalar(decay)
         for k in updates.indices { slots[0][k] = slots[0][k] * b + (parameters[k] + updates[k]) * (1 - b) }
         return nil
@@ -203,22 +215,35 @@ public struct Chain<Scalar: TensorScalar>: ParameterOptimizer {
         let values0 = withGrad.map { $0.parameter.value }
         let norm = globalNorm(updates)
         let t = state.step
+        // The rate of the first learning-rate link (the prox step of `r` on an optimizee needs it).
+        let lr = links.lazy.compactMap { $0 as? ScaleByLearningRate<Scalar> }.first
+            .map { $0.learningRate * $0.schedule.multiplier(at: context.iteration) } ?? .nan
+        let clipped = links.lazy.compactMap { $0 as? ClipByGlobalNorm<Scalar> }.first.map { norm > $0.maxNorm } ?? false
+        func skip(_ reason: String) -> StepReport {
+            state.skippedSteps += 1
+            return StepReport(applied: false, skipReason: reason, learningRate: lr, gradientNorm: norm, clipped: clipped)
+        }
         var newSlots = state.slots, newValues = state.values
         for (i, l) in links.enumerated() {
             let names = l.slotNames.map { prefix(i) + $0 }
             var slots = names.map { n in withGrad.map { newSlots[n]![$0.name]! } }
             var values = Dictionary(uniqueKeysWithValues: l.valueNames.map { ($0, newValues[prefix(i) + $0] ?? 0) })
-            if let reason = l.apply(&updates, parameters: values0, slots: &slots, values: &values, step: t) {
-                state.skippedSteps += 1
-                return StepReport(applied: false, skipReason: reason, learningRate: .nan, gradientNorm: norm, clipped: false)
+            if let reason = l.apply(&updates, parameters: values0, slots: &slots, values: &values, step: t, iteration: context.iteration) {
+                return skip(reason)
             }
             for (s, n) in names.enumerated() { for (k, p) in withGrad.enumerated() { newSlots[n]![p.name] = slots[s][k] } }
             for (k, v) in values { newValues[prefix(i) + k] = v }
+        }
+        // With a guard in the chain, the whole new state must be finite too (a later link's state,
+        // or a moment that overflowed while its update stayed finite).
+        if links.contains(where: { $0 is NonFiniteGuard<Scalar> }) {
+            guard allFinite(updates), newSlots.values.allSatisfy({ allFinite(Array($0.values)) }),
+                  newValues.values.allSatisfy(\.isFinite) else { return skip("non-finite update or optimizer state") }
         }
         for (k, (_, p)) in withGrad.enumerated() { p.value = values0[k] + updates[k] }
         state.slots = newSlots
         state.values = newValues
         state.step = t + 1
-        return StepReport(applied: true, learningRate: .nan, gradientNorm: norm, clipped: false)
+        return StepReport(applied: true, learningRate: lr, gradientNorm: norm, clipped: clipped)
     }
 }

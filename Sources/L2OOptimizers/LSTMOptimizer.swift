@@ -6,7 +6,7 @@ import L2ONN
 /// gradient descent by gradient descent", §2.1 and §3): one small network shared by every
 /// coordinate of every parameter — two LSTM layers of `hiddenSize` (20) units and a linear output
 /// — maps the preprocessed gradient of a coordinate and its own recurrent state to the update
-/// `Δθ = outputScale · out` (0.1, as in the paper's code).
+/// `Δθ = outputScale · out` (0.1 by default, our choice: a fixed scale of the network's output).
 ///
 /// Gradient preprocessing (§3.1, App. A): with `p = 10`, a gradient `g` becomes the pair
 /// `(log|g|/p, sign g)` when `|g| ≥ e^{−p}` and `(−1, e^p g)` otherwise, so inputs of very
@@ -29,8 +29,8 @@ public final class LSTMOptimizerNet<Scalar: TensorScalar>: Module {
         guard hiddenSize >= 1, hiddenSize <= 1024 else {
             throw OptimizerError.invalidArgument(operation: "LSTMOptimizerNet", message: "hidden size must be between 1 and 1024, got \(hiddenSize)")
         }
-        guard outputScale > 0, outputScale.isFinite, preprocessingExponent > 0, preprocessingExponent.isFinite else {
-            throw OptimizerError.invalidArgument(operation: "LSTMOptimizerNet", message: "output scale and preprocessing exponent must be positive")
+        guard outputScale > 0, outputScale.isFinite, preprocessingExponent > 0, preprocessingExponent <= 80 else {
+            throw OptimizerError.invalidArgument(operation: "LSTMOptimizerNet", message: "the output scale must be positive and the preprocessing exponent in (0, 80] (e^p must be finite in Float)")
         }
         self.hiddenSize = hiddenSize
         self.outputScale = outputScale
@@ -76,7 +76,7 @@ public final class LSTMOptimizerNet<Scalar: TensorScalar>: Module {
 
     /// One step for every coordinate: the update `Δ` (`[rows]`) and the new state, from the
     /// gradient `g` (`rows` coordinates, a constant: the optimizee's second derivatives are not
-    /// followed [L2L] §2]) — on `context`'s tape when it has one.
+    /// followed, [L2L] §2) — on `context`'s tape when it has one.
     public func step(gradient g: Tensor<Scalar>, state: State, context: ForwardContext<Scalar>) throws -> (delta: Variable<Scalar>, state: State) {
         let input = Variable(constant: preprocess(g))
         let s1 = try lstm1(input, state: state.layer1, context: context)
@@ -86,7 +86,8 @@ public final class LSTMOptimizerNet<Scalar: TensorScalar>: Module {
     }
 }
 
-/// The tape-free optimizer made from a trained `LSTMOptimizerNet`: usable wherever a parameter
+/// The tape-free optimizer made from a trained `LSTMOptimizerNet` (it shares the network: later
+/// changes of θ change it too): usable wherever a parameter
 /// optimizer is (`l2o train --optimizer learned:CHECKPOINT`, `minimize`). Its state per parameter is
 /// the network's recurrent state of each coordinate, kept as `4·H` slots shaped like the
 /// parameter (`h1.k`, `c1.k`, `h2.k`, `c2.k` for hidden unit k), so it checkpoints like any
@@ -151,7 +152,7 @@ public struct LSTMOptimizer<Scalar: TensorScalar>: ParameterOptimizer {
         let norm = globalNorm(withGrad.map { $0.parameter.grad! })
         func skip(_ reason: String) -> StepReport {
             state.skippedSteps += 1
-            return StepReport(applied: false, skipReason: reason, learningRate: net.outputScale, gradientNorm: norm, clipped: false)
+            return StepReport(applied: false, skipReason: reason, learningRate: .nan, gradientNorm: norm, clipped: false)
         }
         if processing.skipNonFiniteUpdates, let loss = context.loss, !loss.isFinite { return skip("non-finite loss \(loss)") }
         if processing.skipNonFiniteUpdates, !norm.isFinite { return skip("non-finite gradient norm \(norm)") }
@@ -171,6 +172,7 @@ public struct LSTMOptimizer<Scalar: TensorScalar>: ParameterOptimizer {
         for (k, (_, p)) in withGrad.enumerated() { p.value = newValues[k] }
         state.slots = slots
         state.step += 1
-        return StepReport(applied: true, learningRate: net.outputScale, gradientNorm: norm, clipped: false)
+        // No learning rate: the network chooses each coordinate's step.
+        return StepReport(applied: true, learningRate: .nan, gradientNorm: norm, clipped: false)
     }
 }

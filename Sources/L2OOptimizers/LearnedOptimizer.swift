@@ -30,8 +30,14 @@ public protocol LearnedOptimizer<Scalar>: AnyObject {
     func task(_ problems: [Problem], indices: [Int]) throws -> Task
     /// A fresh unrolled state for `task`, its random parts drawn from `rng`, recorded on `tape`.
     func initialState(for task: Task, tape: Tape<Scalar>, rng: inout RandomState) throws -> UnrollState
-    /// Prepares a state before unrolling (e.g. a warm start along a baseline's trajectory); `seed`
-    /// is the batch's own seed. The default does nothing.
+    /// Whether `prepare` implements curricula's warm starts (default false: a curriculum with warm
+    /// starts is refused for the rule).
+    var supportsWarmStart: Bool { get }
+    /// Whether tasks carry `F*` for the log-gap loss (default true; checked per batch as well).
+    var supportsLogGapLoss: Bool { get }
+    /// Prepares a state before unrolling (e.g. a warm start of `warmStartIterations` iterations
+    /// along a baseline's trajectory, then `burnIn` tape-free iterations of the rule). The default
+    /// does nothing.
     func prepare(_ state: inout UnrollState, for task: Task, warmStartIterations: Int?, burnIn: Int, tape: Tape<Scalar>) throws
     /// One iteration of the rule on every problem of the task.
     func step(_ state: UnrollState, on task: Task, context: ForwardContext<Scalar>) throws -> UnrollState
@@ -49,6 +55,8 @@ public protocol LearnedOptimizer<Scalar>: AnyObject {
 
 extension LearnedOptimizer {
     public func prepare(_ state: inout UnrollState, for task: Task, warmStartIterations: Int?, burnIn: Int, tape: Tape<Scalar>) throws {}
+    public var supportsWarmStart: Bool { false }
+    public var supportsLogGapLoss: Bool { true }
 
     public func metaObjectives(_ objectives: Variable<Scalar>, _ state: UnrollState, on task: Task) -> Variable<Scalar> { objectives }
 

@@ -9,8 +9,9 @@ import L2OOptimizees
 /// nodes of a communication graph (decentralized methods, through `DecentralizedOptimizer`). Its
 /// state is a value: it can be copied, and a copy continues exactly like the original.
 ///
-/// Refinements add what a family needs: `ParameterOptimizer` steps named parameters with
-/// accumulated gradients (model training), `DecentralizedMethod` steps a node matrix over a graph.
+/// The refinement `ParameterOptimizer` steps named parameters with accumulated gradients (model
+/// training); a `DecentralizedMethod` steps a node matrix over a graph and becomes an `Optimizer`
+/// when bound to one (`method.on(mixing)`).
 public protocol Optimizer<Scalar> {
     associatedtype Scalar: TensorScalar
     associatedtype State

@@ -31,8 +31,16 @@ extension ParameterOptimizer {
         let context = StepContext<Scalar>(iteration: state.inner.step + state.inner.skippedSteps, loss: problem.smoothValue(at: state.x))
         let report = try step(&state.inner, parameters: [(Self.flatParameterName, parameter)], context: context)
         guard report.applied else { return report }
-        state.x = parameter.value
-        if problem.regularizer.lambda != 0 { state.x = problem.prox(state.x, step: Scalar(report.learningRate)) }
+        if problem.regularizer.lambda != 0 {
+            guard report.learningRate.isFinite, report.learningRate > 0 else {
+                throw OptimizerError.invalidArgument(
+                    operation: "\(name).step",
+                    message: "the problem has a non-smooth regularizer r, whose prox needs the step's learning rate, and this optimizer reports none; use it on problems without r (λ = 0)")
+            }
+            state.x = problem.prox(parameter.value, step: Scalar(report.learningRate))
+        } else {
+            state.x = parameter.value
+        }
         return report
     }
 

@@ -3,7 +3,7 @@ import Foundation
 import L2O
 
 /// `l2o learned-curves`: a meta-trained LSTM optimizer against Adam with a tuned learning rate on
-/// held-out classifier-training tasks, as [L2L] §3.2] reports it.
+/// held-out classifier-training tasks, as [L2L], §3.2 reports it.
 struct LearnedCurvesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "learned-curves",
@@ -38,7 +38,9 @@ struct LearnedCurvesCommand: ParsableCommand {
         guard (1...10_000).contains(heldOut), (1...10_000).contains(tuneTasks) else { throw ValidationError("--held-out and --tune-tasks must be between 1 and 10000") }
         guard (1...1_000_000).contains(steps) else { throw ValidationError("--steps must be between 1 and 1000000") }
         let m = try parsedList(marks, flag: "--marks")
-        guard m.allSatisfy({ $0 == $0.rounded() && $0 <= Double(steps) }) else { throw ValidationError("--marks must be whole numbers ≤ --steps") }
+        guard m.allSatisfy({ $0 == $0.rounded() && $0 <= Double(steps) }), zip(m, m.dropFirst()).allSatisfy({ $0 < $1 }) else {
+            throw ValidationError("--marks must be increasing whole numbers ≤ --steps, e.g. 100,1000")
+        }
         _ = try parsedList(adamLrs, flag: "--adam-lrs")
     }
 

@@ -20,8 +20,11 @@ struct MetaTrainCommand: ParsableCommand {
     @OptionGroup var lstmTasks: LSTMTaskOptions
     @Option(help: "Curriculum: 'paper' (MiLoDo's five stages), 'demo' (short), 'lstm-mlp' (the LSTM optimizer's), or a JSON file (default: paper for milodo, lstm-mlp for lstm).")
     var curriculum: String?
-    @Option(help: "Weights checkpoint to write.")
-    var out: String = "Checkpoints/milodo.h5"
+    @Option(help: "Weights checkpoint to write (default: Checkpoints/milodo.h5, or Checkpoints/lstm-mlp.h5 with --rule lstm).")
+    var out: String?
+
+    /// `--out`, or the rule's default (`Checkpoints/milodo.h5`, `Checkpoints/lstm-mlp.h5`).
+    var outPath: String { out ?? (rule == "lstm" ? "Checkpoints/lstm-mlp.h5" : "Checkpoints/milodo.h5") }
     @Option(help: "Communication graph: ring, grid, tree, exponential, erdos-renyi, complete, star.")
     var topology: String = "ring"
     @Option(help: "Mixing rule for the special initialization: uniform, metropolis-hastings, max-degree, laplacian.")
@@ -82,7 +85,7 @@ struct MetaTrainCommand: ParsableCommand {
         if rule == "lstm" { return try runLSTM() }
         let curriculum = try Self.loadCurriculum(self.curriculum ?? "paper")
         // Output paths first: a typo must not cost the whole training.
-        let outURL = try OutputFolder.prepareFile(out, flag: "--out", extensions: ["h5"])
+        let outURL = try OutputFolder.prepareFile(outPath, flag: "--out", extensions: ["h5"])
         printErr("Loading training problems from \(suite)…")
         if curriculum.needsReferenceOptima { printErr("The curriculum's log-gap loss needs F*: solving every training instance with FISTA…") }
         let training: [LASSO<Float>] = try ProblemSource.lasso(suite, split: .train, count: trainCount, optimum: curriculum.needsReferenceOptima)

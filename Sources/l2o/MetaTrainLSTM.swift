@@ -50,6 +50,10 @@ struct LSTMTaskOptions: ParsableArguments {
         let data: ImageClassificationData<Float> = dataset == "synthetic"
             ? try SyntheticImages.generate(Float.self, count: max(6000, samplesPerTask), noise: 0.9, seed: 2024, split: .train)
             : try MNISTFormat.load(Float.self, directory: dataDir, train: true)
+        // Every task keeps its own copy of its samples.
+        do {
+            try ResourceLimits.checkShape([tasks, samplesPerTask, data.featureCount], bytesPerElement: MemoryLayout<Float>.size, what: "--tasks × --samples-per-task")
+        } catch let e as ResourceLimitError { throw InputError("\(e)") }
         guard samplesPerTask <= data.count else {
             throw InputError("--samples-per-task \(samplesPerTask) is more than the \(data.count) training images")
         }
@@ -63,11 +67,19 @@ extension MetaTrainCommand {
     /// curriculum machinery and resume checkpoints as MiLoDo.
     func runLSTM() throws {
         let curriculum = try Self.loadCurriculum(self.curriculum ?? "lstm-mlp")
-        let outURL = try OutputFolder.prepareFile(out, flag: "--out", extensions: ["h5"])
+        let outURL = try OutputFolder.prepareFile(outPath, flag: "--out", extensions: ["h5"])
         let o = lstmTasks
         printErr("Loading \(o.dataset) and drawing \(o.tasks) training tasks…")
         let family = try RealData.loading { try o.family(seed: seed) }
         let training = try family.instances(.train, count: o.tasks)
+        // The tape of one window holds, per unrolled step, about 16·H values per coordinate of the
+        // meta-batch (two LSTM layers' gates, states and activations, and their gradients).
+        let rows = o.tasksPerBatch * (training.first?.dimension ?? 0)
+        let window = curriculum.stages.map(\.truncation).max() ?? 1
+        do {
+            try ResourceLimits.checkShape([rows, 16 * o.lstmHidden, window], bytesPerElement: MemoryLayout<Float>.size,
+                                          what: "--tasks-per-batch × task size × --lstm-hidden × the curriculum's truncation")
+        } catch let e as ResourceLimitError { throw InputError("\(e)") }
         var settings = MetaTrainingSettings()
         settings.batchSize = o.tasksPerBatch
         settings.clipNorm = clipNorm

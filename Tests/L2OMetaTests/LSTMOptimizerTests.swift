@@ -43,15 +43,15 @@ final class LSTMOptimizerTests: XCTestCase {
         XCTAssertEqual(obj.shape, [2])
         let loss = (obj * Variable(constant: Tensor([0.3, 0.7]))).sum()
         tape.backward(loss)
-        // The same minibatches (the objective stream is deterministic) by direct evaluation.
-        var streams = state.objectiveStreams
+        // The same minibatches (those the next step takes its gradient from) by direct evaluation.
+        var streams = state.gradientStreams
         let (losses, g) = rule.minibatch(state.x.value, task, &streams)
         XCTAssertEqual(obj.value.scalars, losses)
         let d = task.dimension
         let expected = Tensor.concat([g.rows(0..<d) * 0.3, g.rows(d..<(2 * d)) * 0.7], axis: 0)
         XCTAssertEqual(tape.gradient(of: x), expected)
         // Problem 0's slice is its own minibatch gradient at its own parameters.
-        var r1 = state.objectiveStreams[0]
+        var r1 = state.gradientStreams[0]
         let direct = task.problems[0].minibatchGradient(shard: 0, at: state.x.value.rows(0..<d), rng: &r1)
         XCTAssertEqual(direct.gradient, g.rows(0..<d))
         XCTAssertGreaterThan(direct.gradient.normInf(), 0)
@@ -81,6 +81,9 @@ final class LSTMOptimizerTests: XCTestCase {
         XCTAssertEqual(restored.slots, state.slots)
         XCTAssertEqual(opt.slotNames.count, 4 * 6)
         XCTAssertThrowsError(try { var o = opt; try o.setHyperParameter("lr", to: 0.1) }())
+        // It has no learning rate, so no prox step: on a problem with r ≠ 0 it says so.
+        let lasso = try LASSOFamily<Double>(nodes: 1, dimension: 12, samplesPerNode: 5, lambda: 0.1, seed: 1).instance(.train, index: 0)
+        XCTAssertThrowsError(try minimize(opt, on: lasso, iterations: 1)) { XCTAssertTrue("\($0)".contains("prox"), "\($0)") }
     }
 
     /// Meta-training through the generic trainer lowers the meta-loss on held-out problems,
