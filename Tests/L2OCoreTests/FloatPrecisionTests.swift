@@ -88,16 +88,16 @@ final class FloatPrecisionTests: XCTestCase {
         // σ/exp/tanh approximations (≤ 6.6e-7 absolute): below this tolerance on any CPU. The LSTM
         // is the exception: its worst case (every input at ±1, errors of the 7-term gates carried
         // through c' = f c + i g and back through 8 rows) reaches ≈ 3e-5 for the values and ~1e-3
-        // for the gradients, far above the observed < 2e-7; it is kept under this tolerance.
-        let tol = 2e-5
+        // for the gradients (observed < 2e-7): it gets those bounds.
         for (name, df) in d {
             guard let ff = f[name] else { continue }
+            let valueTol = name == "lstm" ? 3e-5 : 2e-5, gradientTol = name == "lstm" ? 1e-3 : 2e-5
             for (x, y) in zip(ff.value, df.value) {
-                XCTAssertLessThanOrEqual(Swift.abs(x - y), tol * Swift.max(1, Swift.abs(y)), "\(name) value")
+                XCTAssertLessThanOrEqual(Swift.abs(x - y), valueTol * Swift.max(1, Swift.abs(y)), "\(name) value")
             }
             for (gx, gy) in zip(ff.grads, df.grads) {
                 for (x, y) in zip(gx, gy) {
-                    XCTAssertLessThanOrEqual(Swift.abs(x - y), tol * Swift.max(1, Swift.abs(y)), "\(name) gradient")
+                    XCTAssertLessThanOrEqual(Swift.abs(x - y), gradientTol * Swift.max(1, Swift.abs(y)), "\(name) gradient")
                 }
             }
         }
