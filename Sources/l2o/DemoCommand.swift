@@ -130,7 +130,9 @@ func printErr(_ s: String) { FileHandle.standardError.write((s + "\n").data(usin
 
 /// A small text plot of a series, for terminals.
 enum AsciiPlot {
-    static func render(_ ys: [Double], height: Int) -> String {
+    static func render(_ values: [Double], height: Int) -> String {
+        let ys = values.filter(\.isFinite)  // a diverged run's NaN/∞ entries are not plotted
+        guard ys.count == values.count else { return values.isEmpty ? "" : "(not plotted: the series has non-finite values)" }
         guard let lo = ys.min(), let hi = ys.max(), !ys.isEmpty else { return "" }
         let span = max(hi - lo, 1e-12)
         var rows = [String]()

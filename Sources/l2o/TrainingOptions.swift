@@ -23,7 +23,7 @@ struct TrainingOptions: ParsableArguments {
             throw ValidationError("unknown --dataset '\(dataset)'; choose fashion-mnist or synthetic")
         }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1 (e.g. 128)") }
+        guard batchSize >= 1, batchSize <= 10_000_000 else { throw ValidationError("--batch-size must be between 1 and 10000000 (e.g. 128)") }
         if let trainCount, trainCount < 1 { throw ValidationError("--train-count must be at least 1") }
         if let testCount, testCount < 1 { throw ValidationError("--test-count must be at least 1") }
     }
