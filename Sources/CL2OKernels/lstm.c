@@ -118,3 +118,11 @@ void l2o_tanh_f32(int count, float *x) {
     for (; k < count; k++) x[k] = logistic1(x[k], -2.0f, 2.0f, -1.0f);
 }
 
+
+const char *l2o_kernels_instruction_set(void) {
+#if defined(__AVX2__) && defined(__FMA__)
+    return "avx2-fma";
+#else
+    return "generic";
+#endif
+}

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import CBLAS
+import CL2OKernels
 import L2OCore
 import L2OOptimizees
 import L2ODecentralized
@@ -8,15 +9,21 @@ import L2ODecentralized
 
 /// Pins the weights of a short MiLoDo meta-training run that exercises every feature of the
 /// trainer (warm starts with burn-in, the log-gap loss, the consensus term, step normalization,
-/// early advance), bit for bit per OpenBLAS core (`Fixtures/meta-training-pins.json`), so that a
+/// early advance), bit for bit per OpenBLAS core and C-kernel instruction set
+/// (`Fixtures/meta-training-pins.json`), so that a
 /// refactor of the trainer cannot change what it computes unnoticed. Recorded with the generic
 /// `MetaTrainer`, which gave bit-identical weights to the MiLoDo-specific trainer it replaced.
 /// Record with `L2O_RECORD_PINS=1 swift test --filter MetaTrainingPinTests` (also under
-/// `OPENBLAS_CORETYPE=Haswell`), only when a change of the computation is intended. On an
+/// `OPENBLAS_CORETYPE=Haswell`, and in builds with and without `L2O_TARGET_CPU=haswell`), only
+/// when a change of the computation is intended. On an
 /// unrecorded core the run is still checked for finite weights and a meta-loss that decreased.
 final class MetaTrainingPinTests: XCTestCase {
     var fixtureURL: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/meta-training-pins.json") }
-    var environment: String { "openblas-" + (openblas_get_corename().map { String(cString: $0) } ?? "unknown").lowercased() }
+    /// OpenBLAS's core and the C kernels' instruction set (Float LSTM gates run in the C kernel).
+    var environment: String {
+        "openblas-" + (openblas_get_corename().map { String(cString: $0) } ?? "unknown").lowercased()
+            + "/c-" + String(cString: l2o_kernels_instruction_set())
+    }
 
     func testShortMetaTrainingRunGivesThePinnedWeights() throws {
         let family = try LASSOFamily<Float>(nodes: 4, dimension: 20, samplesPerNode: 6, lambda: 0.05, seed: 5)

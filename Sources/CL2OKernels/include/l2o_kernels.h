@@ -14,4 +14,8 @@ void l2o_relu_f32(int count, float *x);
 /// `x[k] = tanh(x[k]) = 2 sigmoid(2 x[k]) - 1` for k < count (absolute error below 1.04e-6 — `2(6u + (1.5·2⁻¹²)²) + u`, the vector path's reciprocal estimate being accurate to 1.5·2⁻¹² before its Newton step; NaN stays NaN).
 void l2o_tanh_f32(int count, float *x);
 
+/// The instruction set the kernels were built for: "avx2-fma" or "generic" (their results round
+/// differently, so bit-exact records of Float runs are kept per instruction set).
+const char *l2o_kernels_instruction_set(void);
+
 #endif
