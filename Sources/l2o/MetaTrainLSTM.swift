@@ -91,37 +91,10 @@ extension MetaTrainCommand {
         let trainer = try MetaTrainer(rule: rule, training: training, curriculum: curriculum, settings: settings)
         let config = LSTMOptimizerConfig(net: net, trainedOn: "\(o.tasks) × \(family.name) \(o.mlpActivation) on \(o.dataset), minibatch \(o.minibatch)",
                                          curriculum: curriculum, settings: settings)
-        let resumeURL = outURL.deletingPathExtension().appendingPathExtension("resume.h5")
-        if FileManager.default.fileExists(atPath: resumeURL.path) {
-            let ck = try Checkpoint.read(from: resumeURL, kind: LSTMOptimizerCheckpoint.kind, requireResume: true)
-            try trainer.restore(from: ck, config: config)
-            printErr("Resuming from \(resumeURL.path): stage \(trainer.position.stage + 1), epoch \(trainer.position.epoch + 1), batch \(trainer.position.batch) (\(ProgressBar.formatDuration(trainer.secondsBefore)) trained before)")
-        }
-        let command = "l2o meta-train " + CommandLine.arguments.dropFirst(2).joined(separator: " ")
-        printErr("Meta-training the LSTM optimizer (\(net.parameterCount) parameters) on \(config.trainedOn), curriculum '\(curriculum.name)'")
-        let bar = ProgressBar(total: trainer.batchCounts.total, label: "meta-train", minimumInterval: 1) { progressLine($0) }
-        try trainer.run(checkpointEvery: checkpointMinutes * 60, progress: { p in
-            bar.update(p.batchesDone, fields: [("stage", "\(p.position.stage + 1)/\(p.stageCount)"), ("epoch", "\(p.position.epoch + 1)/\(p.epochsInStage)"),
-                                               ("meta-loss", String(format: "%.4g", p.loss)), ("s/step", String(format: "%.2f", p.secondsPerStep))])
-        }, checkpoint: { t in
-            try t.resumeCheckpoint(config: config, metadata: ["command": .string(command)]).write(to: resumeURL)
-        })
-        progressLine("", final: false)
-        guard trainer.position.steps > 0 else {
-            throw InputError("no meta-gradient step was taken: all \(trainer.position.skipped) window(s) had a non-finite meta-loss or gradient, so \(outURL.path) was not written")
-        }
-        try LSTMOptimizerCheckpoint.weights(net: net, config: config, metadata: [
-            "command": .string(command), "wall_seconds": .double(trainer.secondsBefore),
-            "final_meta_loss": .double(trainer.history.last?.meanLoss ?? .nan), "meta_steps": .integer(Int64(trainer.position.steps)),
-        ]).write(to: outURL)
-        var table = MarkdownTable(header: ["stage", "epoch", "mean meta-loss", "final loss", "seconds", "skipped"])
-        for h in trainer.history {
-            table.append(["\(h.stage + 1)", "\(h.epoch + 1)", formatNumber(h.meanLoss), formatNumber(h.finalObjective), formatNumber(h.seconds), "\(h.skippedWindows)"])
-        }
-        let summaryURL = outURL.deletingPathExtension().appendingPathExtension("md")
-        try ("# Meta-training of \(outURL.lastPathComponent)\n\nCommand: `\(command)`\n\nWall time: \(ProgressBar.formatDuration(trainer.secondsBefore)); meta-steps: \(trainer.position.steps); skipped windows: \(trainer.position.skipped).\n\n" + table.render())
-            .write(to: summaryURL, atomically: true, encoding: .utf8)
-        try? FileManager.default.removeItem(at: resumeURL)
-        printErr("\nDone in \(ProgressBar.formatDuration(trainer.secondsBefore)). Weights: \(outURL.path); history: \(summaryURL.path). Use it with `l2o train --optimizer learned:\(outURL.path)`.")
+        try runMetaTraining(
+            trainer, config: config, outURL: outURL, checkpointMinutes: checkpointMinutes, objective: "final loss",
+            announce: "Meta-training the LSTM optimizer (\(net.parameterCount) parameters) on \(config.trainedOn), curriculum '\(curriculum.name)'",
+            noStepAdvice: "Lower the meta learning rate", done: ". Use it with `l2o train --optimizer learned:\(outURL.path)`."
+        ) { metadata in try LSTMOptimizerCheckpoint.weights(net: net, config: config, metadata: metadata) }
     }
 }
