@@ -110,7 +110,7 @@ public struct LSTMOptimizer<Scalar: TensorScalar>: ParameterOptimizer {
     }
 
     public var slotNames: [String] {
-        ["h1", "c1", "h2", "c2"].flatMap { kind in (0..<net.hiddenSize).map { "\(kind).\($0)" } }
+        Self.stateKinds.flatMap { kind in (0..<net.hiddenSize).map { "\(kind).\($0)" } }
     }
 
     public func makeState(for parameters: NamedParameters<Scalar>) -> OptimizerState<Scalar> {
@@ -121,27 +121,33 @@ public struct LSTMOptimizer<Scalar: TensorScalar>: ParameterOptimizer {
         return state
     }
 
+    static var stateKinds: [String] { ["h1", "c1", "h2", "c2"] }
+
     /// Gathers one parameter's recurrent state into `[count, H]` matrices.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func gather(_ state: OptimizerState<Scalar>, _ name: String, count: Int) -> [Tensor<Scalar>] {
         let H = net.hiddenSize
-        return ["h1", "c1", "h2", "c2"].map { kind in
-            var m = [Scalar](repeating: 0, count: count * H)
-            for k in 0..<H {
-                let s = state.slots["\(kind).\(k)"]![name]!.scalars
-                for r in 0..<count { m[r * H + k] = s[r] }
+        return Self.stateKinds.map { kind in
+            let columns = (0..<H).map { state.slots["\(kind).\($0)"]![name]! }
+            return Tensor(shape: [count, H]) { out in
+                for (k, column) in columns.enumerated() {
+                    column.withUnsafeBufferPointer { c in for r in 0..<count { out[r * H + k] = c[r] } }
+                }
             }
-            return Tensor(shape: [count, H], scalars: m)
         }
     }
 
+    /// Writes `[count, H]` matrices back into one parameter's slots.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func scatter(_ mats: [Tensor<Scalar>], into slots: inout [String: [String: Tensor<Scalar>]], _ name: String, shape: [Int]) {
         let H = net.hiddenSize, count = shape.reduce(1, *)
-        for (kind, m) in zip(["h1", "c1", "h2", "c2"], mats) {
-            let ms = m.scalars
-            for k in 0..<H {
-                var v = [Scalar](repeating: 0, count: count)
-                for r in 0..<count { v[r] = ms[r * H + k] }
-                slots["\(kind).\(k)"]![name] = Tensor(shape: shape, scalars: v)
+        for (kind, m) in zip(Self.stateKinds, mats) {
+            m.withUnsafeBufferPointer { ms in
+                for k in 0..<H {
+                    slots["\(kind).\(k)"]![name] = Tensor(shape: shape) { out in for r in 0..<count { out[r] = ms[r * H + k] } }
+                }
             }
         }
     }
