@@ -6,6 +6,9 @@ import Foundation
 /// command-line tool writes to the terminal. Updates are throttled to `minimumInterval` seconds.
 public final class ProgressBar {
     public let total: Int
+    /// Units done before this bar started (a resumed job): they count towards the bar but not
+    /// towards the rate, so the ETA is this process's pace.
+    public let initial: Int
     public let label: String
     public var minimumInterval: Double
     private let sink: (String) -> Void
@@ -13,9 +16,10 @@ public final class ProgressBar {
     private var lastDraw: Date?
     private let clock: () -> Date
 
-    public init(total: Int, label: String, minimumInterval: Double = 0.2, clock: @escaping () -> Date = Date.init,
+    public init(total: Int, initial: Int = 0, label: String, minimumInterval: Double = 0.2, clock: @escaping () -> Date = Date.init,
                 sink: @escaping (String) -> Void) {
         self.total = max(total, 0)
+        self.initial = min(max(initial, 0), self.total)
         self.label = label
         self.minimumInterval = minimumInterval
         self.sink = sink
@@ -26,14 +30,15 @@ public final class ProgressBar {
     /// Seconds since the bar was created.
     public var elapsed: Double { clock().timeIntervalSince(start) }
 
-    /// Renders the line for `done` of `total` units (pure function of its inputs).
-    public static func render(label: String, done: Int, total: Int, elapsed: Double, fields: [(String, String)], width: Int = 24) -> String {
+    /// Renders the line for `done` of `total` units, `initial` of them done before `elapsed`
+    /// started (pure function of its inputs).
+    public static func render(label: String, done: Int, total: Int, initial: Int = 0, elapsed: Double, fields: [(String, String)], width: Int = 24) -> String {
         let frac = total > 0 ? min(1, Double(done) / Double(total)) : 1
         let filled = Int((frac * Double(width)).rounded(.down))
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         var s = "\(label) [\(bar)] \(done)/\(total) \(String(format: "%3.0f%%", 100 * frac))"
-        if done > 0 && elapsed > 0 {
-            let rate = Double(done) / elapsed
+        if done > initial && elapsed > 0 {
+            let rate = Double(done - initial) / elapsed
             let eta = total > done ? Double(total - done) / rate : 0
             s += " " + formatDuration(elapsed) + " elapsed, ETA " + formatDuration(eta)
         }
@@ -55,6 +60,6 @@ public final class ProgressBar {
         let now = clock()
         if done < total, let last = lastDraw, now.timeIntervalSince(last) < minimumInterval { return }
         lastDraw = now
-        sink(Self.render(label: label, done: done, total: total, elapsed: now.timeIntervalSince(start), fields: fields))
+        sink(Self.render(label: label, done: done, total: total, initial: initial, elapsed: now.timeIntervalSince(start), fields: fields))
     }
 }

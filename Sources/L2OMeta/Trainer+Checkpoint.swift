@@ -9,7 +9,7 @@ import L2OOptimizers
 /// - `parameters`: every parameter and buffer of the model by full name.
 /// - `optimizer_state`: the optimizer's exported state keyed by parameter name
 ///   (`exp_avg.layers.0.weight`, BADM's `dual.n3.layers.0.weight`…), its values (`step`,
-///   `passes`…) and the attribute `algorithm`.
+///   `skipped_steps`…) and the attribute `algorithm`.
 /// - `training`: `completed_epochs`, `seconds`, `batch_size`, `data_seed`, `next_data_order_seed`
 ///   (the generator seed of the next epoch's permutation, `Trainer.dataOrderSeed`), and `history`
 ///   (JSON of the `EpochRecord`s).
@@ -22,14 +22,10 @@ extension Trainer {
     /// refuses a checkpoint whose config differs.
     public func resumeCheckpoint(config: String, metadata: [String: HDF5AttributeValue] = [:]) throws -> Checkpoint {
         var opt = CheckpointSection()
-        let exported: ExportedOptimizerState<Scalar>
-        switch algorithm {
-        case .optimizer(let o): exported = o.exportState(optimizerState!)
-        case .badm: exported = badmState!.exported()
-        }
+        let exported = optimizer.exportState(optimizerState)
         for (name, t) in exported.tensors { opt.set(t, named: name) }
         for (name, v) in exported.values { opt.values[name] = .double(v) }
-        opt.values["algorithm"] = .string(algorithm.name)
+        opt.values["algorithm"] = .string(optimizer.name)
         var training = CheckpointSection()
         training.values["completed_epochs"] = .integer(Int64(completedEpochs))
         training.values["seconds"] = .double(seconds)
@@ -63,8 +59,8 @@ extension Trainer {
             throw TrainingError.cannotResume(file: checkpoint.file, reason: "it was made by a run with another configuration (model, data, optimizer, hyper-parameters, batch size or seed)\n  file: \(checkpoint.config)\n  now:  \(config)")
         }
         let stored = try checkpoint.optimizerState.string(named: "algorithm")
-        guard stored == algorithm.name else {
-            throw TrainingError.cannotResume(file: checkpoint.file, reason: "it holds \(stored) state, this run uses \(algorithm.name)")
+        guard stored == optimizer.name else {
+            throw TrainingError.cannotResume(file: checkpoint.file, reason: "it holds \(stored) state, this run uses \(optimizer.name)")
         }
         let m = classifier.module
         let shapes = m.namedParameters().map { ($0.name, $0.parameter.shape) } + m.namedBuffers().map { ($0.name, $0.buffer.shape) }
@@ -75,13 +71,9 @@ extension Trainer {
             if let d = v.doubleValue { export.values[name] = d }
         }
         let named = m.namedParameters()
-        var newOptimizerState: OptimizerState<Scalar>?
-        var newBADMState: BADMState<Scalar>?
+        let newOptimizerState: OptimizerState<Scalar>
         do {
-            switch algorithm {
-            case .optimizer(let o): newOptimizerState = try o.importState(export, for: named)
-            case .badm(let b): newBADMState = try b.importState(export, for: named)
-            }
+            newOptimizerState = try optimizer.importState(export, for: named)
         } catch let e as OptimizerError {
             throw TrainingError.cannotResume(file: checkpoint.file, reason: "its optimizer state (group optimizer_state) is not usable: \(e)")
         }
@@ -101,7 +93,6 @@ extension Trainer {
         }
         try m.loadState(tensors)
         optimizerState = newOptimizerState
-        badmState = newBADMState
         completedEpochs = epochs
         seconds = secs
         history = hist

@@ -49,7 +49,10 @@ public struct TrainingProgress: Sendable {
     public var batchesDone: Int, batchesTotal: Int
 }
 
-/// Trains a classifier on in-memory data with any `Optimizer` or with BADM.
+/// Trains a classifier on in-memory data with any `ParameterOptimizer`: one step per minibatch
+/// from the minibatch's gradient, or, for an optimizer that `needsSubBatchGradients` (BADM), from
+/// the minibatch as a sub-batch oracle (each call records its own tape with the optimizer's
+/// weights substituted for the parameters).
 ///
 /// Minibatches come from a permutation of the training samples drawn from a generator seeded by
 /// `(settings.seed, epoch)` only, so the data order of epoch `e` is the same in every run with the
@@ -59,7 +62,7 @@ public struct TrainingProgress: Sendable {
 /// weights bit-identical to an uninterrupted run.
 public final class Trainer<Scalar: TensorScalar> {
     public let classifier: Classifier<Scalar>
-    public let algorithm: TrainingAlgorithm<Scalar>
+    public let optimizer: any ParameterOptimizer<Scalar>
     public let trainData: ImageClassificationData<Scalar>
     public let testData: ImageClassificationData<Scalar>
     public let settings: TrainingSettings
@@ -69,11 +72,10 @@ public final class Trainer<Scalar: TensorScalar> {
     public internal(set) var history = [EpochRecord]()
     /// Training seconds of earlier processes (from a resumed checkpoint) plus this one's.
     public internal(set) var seconds = 0.0
-    var optimizerState: OptimizerState<Scalar>?
-    var badmState: BADMState<Scalar>?
+    var optimizerState: OptimizerState<Scalar>
 
     /// Validates the data against the model and the settings; throws `TrainingError.invalidSetting`.
-    public init(classifier: Classifier<Scalar>, algorithm: TrainingAlgorithm<Scalar>,
+    public init(classifier: Classifier<Scalar>, optimizer: any ParameterOptimizer<Scalar>,
                 train: ImageClassificationData<Scalar>, test: ImageClassificationData<Scalar>,
                 settings: TrainingSettings = TrainingSettings()) throws {
         guard settings.batchSize >= 1 else {
@@ -88,24 +90,20 @@ public final class Trainer<Scalar: TensorScalar> {
         guard train.featureCount == test.featureCount, train.classCount == test.classCount else {
             throw TrainingError.invalidSetting(name: "data", message: "train and test splits differ (\(train.featureCount) vs \(test.featureCount) features, \(train.classCount) vs \(test.classCount) classes)")
         }
+        if optimizer.needsSubBatchGradients {
+            guard classifier.module.namedBuffers().isEmpty else {
+                throw TrainingError.invalidSetting(name: "model", message: "\(optimizer.name) computes sub-batch gradients concurrently and cannot train a model with buffers (e.g. BatchNorm); use a model without them or another optimizer")
+            }
+            if let badm = optimizer as? BADM<Scalar>, badm.bookkeeping != .perSubBatchSlot {
+                throw TrainingError.invalidSetting(name: "BADM bookkeeping", message: "the trainer reshuffles batches every epoch, so duals per (batch, sub-batch) would not refer to fixed data; use .perSubBatchSlot")
+            }
+        }
         self.classifier = classifier
-        self.algorithm = algorithm
+        self.optimizer = optimizer
         self.trainData = train
         self.testData = test
         self.settings = settings
-        let named = classifier.module.namedParameters()
-        switch algorithm {
-        case .optimizer(let o):
-            optimizerState = o.makeState(for: named)
-        case .badm(let b):
-            guard classifier.module.namedBuffers().isEmpty else {
-                throw TrainingError.invalidSetting(name: "model", message: "BADM computes sub-batch gradients concurrently and cannot train a model with buffers (e.g. BatchNorm); use a model without them or another optimizer")
-            }
-            guard b.bookkeeping == .perSubBatchSlot else {
-                throw TrainingError.invalidSetting(name: "BADM bookkeeping", message: "the trainer reshuffles batches every epoch, so duals per (batch, sub-batch) would not refer to fixed data; use .perSubBatchSlot")
-            }
-            badmState = b.makeState(for: named)
-        }
+        optimizerState = optimizer.makeState(for: classifier.module.namedParameters())
     }
 
     /// Batches per epoch.
@@ -184,42 +182,35 @@ public final class Trainer<Scalar: TensorScalar> {
             let named = classifier.module.namedParameters()
             let parameters = named.map(\.parameter)
             classifier.module.train()
-            switch algorithm {
-            case .optimizer(let opt):
-                var state = optimizerState!
-                for (b, indices) in batches.enumerated() {
+            let perBatchOracle = optimizer.needsSubBatchGradients
+            for (b, indices) in batches.enumerated() {
+                var context = StepContext<Scalar>(iteration: optimizerState.step + optimizerState.skippedSteps)
+                var loss: Scalar?
+                if perBatchOracle {
+                    context.subBatches = SubBatchOracle(sampleCount: indices.count, batchIndex: b, batchCount: perEpoch) { range, weights in
+                        try self.lossAndGradient(indices: Array(indices[range]), at: weights, parameters: parameters)
+                    }
+                } else {
                     classifier.module.zeroGrad()
                     let tape = Tape<Scalar>()
                     let x = tape.constant(trainData.images.gatherRows(indices))
-                    let loss = try softmaxCrossEntropy(logits: try classifier.forward(x, ForwardContext(tape: tape)),
-                                                       labels: indices.map { trainData.labels[$0] })
-                    tape.backward(loss)
-                    let r = try opt.step(&state, parameters: named,
-                                         context: StepContext(iteration: state.step + state.skippedSteps, loss: loss.value.scalar))
-                    if !r.applied { skipped += 1 }
-                    lossSum += Double(loss.value.scalar) * Double(indices.count)
-                    samples += indices.count
-                    try report(b)
+                    let l = try softmaxCrossEntropy(logits: try classifier.forward(x, ForwardContext(tape: tape)),
+                                                    labels: indices.map { trainData.labels[$0] })
+                    tape.backward(l)
+                    loss = l.value.scalar
+                    context.loss = loss
                 }
-                classifier.module.zeroGrad()
-                optimizerState = state
-            case .badm(let badm):
-                // One BADM pass per epoch, run batch by batch (identical to one `pass` over all
-                // batches with per-slot duals) so progress can be shown.
-                var state = badmState!
-                for (b, indices) in batches.enumerated() {
-                    let source = ClosureGradientSource<Scalar>(batchSizes: [indices.count]) { _, range, weights in
-                        try self.lossAndGradient(indices: Array(indices[range]), at: weights, parameters: parameters)
-                    }
-                    let r = try badm.pass(&state, parameters: named, source: source)
-                    skipped += r.skippedBatches
-                    if r.skippedBatches == 0 { lossSum += r.meanLoss * Double(indices.count) }
-                    samples += indices.count
-                    try report(b)
+                let r = try optimizer.step(&optimizerState, parameters: named, context: context)
+                if !r.applied { skipped += 1 }
+                if let loss {
+                    lossSum += Double(loss) * Double(indices.count)
+                } else if let l = r.loss {
+                    lossSum += l * Double(indices.count)
                 }
-                state.passes = epoch + 1
-                badmState = state
+                samples += indices.count
+                try report(b)
             }
+            if !perBatchOracle { classifier.module.zeroGrad() }
             seconds += Date().timeIntervalSince(start)
             completedEpochs += 1
             let (l, a) = try evaluate(testData)

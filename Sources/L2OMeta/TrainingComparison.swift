@@ -23,8 +23,8 @@ public struct TrainingRun: Codable, Equatable, Sendable {
 public enum TrainingComparison {
     /// One row per run: optimizer, seed, final and best test accuracy, epochs and seconds to
     /// reach `target` ("—" when never reached), final training loss and total seconds.
-    public static func runTable(_ runs: [TrainingRun], target: Double) -> MarkdownTable {
-        var t = MarkdownTable(header: ["optimizer", "seed", "final test acc.", "best test acc.",
+    public static func runTable(_ runs: [TrainingRun], target: Double, evaluation: String = "test") -> MarkdownTable {
+        var t = MarkdownTable(header: ["optimizer", "seed", "final \(evaluation) acc.", "best \(evaluation) acc.",
                                        "epochs to \(percent(target))", "seconds to \(percent(target))", "final train loss", "seconds"])
         for r in runs {
             let hit = r.reaching(target)
@@ -39,8 +39,8 @@ public enum TrainingComparison {
     /// One row per optimizer (runs grouped by label, in first-appearance order): mean ± standard
     /// deviation of the final test accuracy over seeds, min–max, mean best accuracy, how many runs
     /// reached `target` and their mean epochs and seconds to it.
-    public static func summaryTable(_ runs: [TrainingRun], target: Double) -> MarkdownTable {
-        var t = MarkdownTable(header: ["optimizer", "runs", "final test acc. (mean ± sd)", "final min–max", "best test acc. (mean)",
+    public static func summaryTable(_ runs: [TrainingRun], target: Double, evaluation: String = "test") -> MarkdownTable {
+        var t = MarkdownTable(header: ["optimizer", "runs", "final \(evaluation) acc. (mean ± sd)", "final min–max", "best \(evaluation) acc. (mean)",
                                        "reached \(percent(target))", "epochs to \(percent(target)) (mean)", "seconds to \(percent(target)) (mean)"])
         for (label, group) in grouped(runs) {
             let finals = group.map(\.finalAccuracy)
@@ -60,9 +60,9 @@ public enum TrainingComparison {
     /// Four plots keyed by file stem: `loss-vs-epochs`, `accuracy-vs-epochs`, `loss-vs-seconds`,
     /// `accuracy-vs-seconds`. Each optimizer is its mean curve over runs with a min–max band
     /// (x in seconds: the mean cumulative training seconds at each epoch).
-    public static func plots(_ runs: [TrainingRun], title: String) -> [String: SVGPlot] {
+    public static func plots(_ runs: [TrainingRun], title: String, evaluation: String = "test") -> [String: SVGPlot] {
         var out = [String: SVGPlot]()
-        for (metric, yLabel) in [("loss", "training loss (epoch mean)"), ("accuracy", "test accuracy")] {
+        for (metric, yLabel) in [("loss", "training loss (epoch mean)"), ("accuracy", "\(evaluation) accuracy")] {
             for (axis, xLabel) in [("epochs", "epoch"), ("seconds", "training seconds")] {
                 var plot = SVGPlot(title: "\(title): \(yLabel)", xLabel: xLabel, yLabel: yLabel)
                 for (label, group) in grouped(runs) {

@@ -35,9 +35,11 @@ public enum DualBookkeeping: String, Sendable, CaseIterable {
 /// `π = 0` then contributes 0 instead of `0/0`, and wherever `m > 0` the sum rounds to `√m`
 /// exactly (`m_min` is far below half an ulp of any square root of a positive value).
 ///
-/// Defaults: ρ = 200, σ = 800 (the paper's Cora setting, `1/(ρ+σ)` = 1e-3, Adam's rate), β = 0.9
-/// and m⁰ = 1e-8 (the paper gives neither; ours), N_b = 8 (the paper's text-classification and
-/// pre-training setting), per-slot duals (see `DualBookkeeping`).
+/// Defaults: ρ = 200, σ = 400 (local step `1/(ρ+σ)` = 1/600), chosen on a validation split of
+/// Fashion-MNIST (`docs/badm.md`); the paper's Cora setting ρ = 200, σ = 800 trains the same MLP
+/// about 1.4 points worse in 5 epochs. β = 0.9 and m⁰ = 1e-8 (the paper gives neither; ours),
+/// N_b = 8 (the paper's text-classification and pre-training setting), per-slot duals (see
+/// `DualBookkeeping`).
 public struct BADM<Scalar: TensorScalar> {
     public let name = "badm"
     public private(set) var rho: Double
@@ -46,17 +48,21 @@ public struct BADM<Scalar: TensorScalar> {
     public private(set) var initialSecondMoment: Double
     public private(set) var subBatchCount: Int
     public private(set) var bookkeeping: DualBookkeeping
+    /// Batches per epoch `B` that `.perBatchAndSubBatch` keeps duals for (1 and unused otherwise).
+    public private(set) var batchCount: Int
     /// Whether sub-batches run concurrently (results are identical either way).
     public var parallel: Bool
 
-    public init(rho: Double = 200, sigma: Double = 800, beta: Double = 0.9, initialSecondMoment: Double = 1e-8,
-                subBatchCount: Int = 8, bookkeeping: DualBookkeeping = .perSubBatchSlot, parallel: Bool = true) throws {
+    public init(rho: Double = 200, sigma: Double = 400, beta: Double = 0.9, initialSecondMoment: Double = 1e-8,
+                subBatchCount: Int = 8, bookkeeping: DualBookkeeping = .perSubBatchSlot, batchCount: Int = 1,
+                parallel: Bool = true) throws {
         self.rho = rho
         self.sigma = sigma
         self.beta = beta
         self.initialSecondMoment = initialSecondMoment
         self.subBatchCount = subBatchCount
         self.bookkeeping = bookkeeping
+        self.batchCount = bookkeeping == .perSubBatchSlot ? 1 : batchCount
         self.parallel = parallel
         try validate()
     }
@@ -65,13 +71,17 @@ public struct BADM<Scalar: TensorScalar> {
     public static var maximumSubBatchCount: Int { 1024 }
 
     func validate() throws {
-        try Check.nonNegative(name, "rho", rho, usual: "e.g. 200 with sigma 800, so that 1/(rho+sigma) = 1e-3")
-        try Check.positive(name, "sigma", sigma, usual: "e.g. 800 with rho 200; sigma divides the dual in (7)")
+        try Check.nonNegative(name, "rho", rho, usual: "e.g. 200 with sigma 400, the default")
+        try Check.positive(name, "sigma", sigma, usual: "e.g. 400 with rho 200; sigma divides the dual in (7)")
         try Check.unitInterval(name, "beta", beta, usual: "e.g. 0.9")
         try Check.positive(name, "m0", initialSecondMoment, usual: "the paper requires m⁰ > 0; e.g. 1e-8")
         guard subBatchCount >= 1, subBatchCount <= Self.maximumSubBatchCount else {
             throw OptimizerError.invalidHyperParameter(optimizer: name, name: "sub_batches", value: Double(subBatchCount),
                 requirement: "must be between 1 and \(Self.maximumSubBatchCount) (the paper uses 8 or 16 sub-batches per batch; each keeps a dual and a second moment as large as the model)")
+        }
+        guard batchCount >= 1, batchCount <= 1 << 24 else {
+            throw OptimizerError.invalidHyperParameter(optimizer: name, name: "batches", value: Double(batchCount),
+                requirement: "must be between 1 and 2^24 (the batches per epoch that per-batch duals are kept for)")
         }
     }
 
@@ -80,8 +90,8 @@ public struct BADM<Scalar: TensorScalar> {
         ["rho": rho, "sigma": sigma, "beta": beta, "m0": initialSecondMoment, "sub_batches": Double(subBatchCount)]
     }
 
-    /// Changes `rho`, `sigma`, `beta` or `m0` mid-run (validate-then-commit). The sub-batch count
-    /// shapes the state and is fixed for a run.
+    /// Changes `rho`, `sigma`, `beta` or `m0` mid-run (validate-then-commit), or `sub_batches`
+    /// before a run (it shapes the state: a state made with another count is refused by `step`).
     public mutating func setHyperParameter(_ key: String, to value: Double) throws {
         var copy = self
         switch key {
@@ -89,8 +99,17 @@ public struct BADM<Scalar: TensorScalar> {
         case "sigma": copy.sigma = value
         case "beta": copy.beta = value
         case "m0": copy.initialSecondMoment = value
+        case "sub_batches":
+            guard value == value.rounded(), value >= 1, value <= Double(Self.maximumSubBatchCount) else {
+                throw OptimizerError.invalidHyperParameter(optimizer: name, name: key, value: value,
+                    requirement: "must be a whole number between 1 and \(Self.maximumSubBatchCount) (e.g. 8)")
+            }
+            copy.subBatchCount = Int(value)
+        case "lr", "learning_rate":
+            throw OptimizerError.invalidHyperParameter(optimizer: name, name: key, value: value,
+                requirement: "does not exist for BADM: its local step is 1/(rho+sigma); set rho and sigma")
         default:
-            throw OptimizerError.unknownHyperParameter(optimizer: name, name: key, known: ["rho", "sigma", "beta", "m0"])
+            throw OptimizerError.unknownHyperParameter(optimizer: name, name: key, known: ["rho", "sigma", "beta", "m0", "sub_batches"])
         }
         try copy.validate()
         self = copy
@@ -118,9 +137,9 @@ public struct BADM<Scalar: TensorScalar> {
         return alpha.map { $0 / alphaB }
     }
 
-    /// A fresh state: duals 0, second moments m⁰. `batchCount` is needed (and fixed) only for
-    /// `.perBatchAndSubBatch`.
-    public func makeState(for parameters: NamedParameters<Scalar>, batchCount: Int = 1) -> BADMState<Scalar> {
+    /// A fresh engine state: duals 0, second moments m⁰. `batchCount` is needed (and fixed) only
+    /// for `.perBatchAndSubBatch`.
+    func makeEngineState(for parameters: NamedParameters<Scalar>, batchCount: Int = 1) -> BADMState<Scalar> {
         let slots = bookkeeping == .perSubBatchSlot ? subBatchCount : Swift.max(batchCount, 1) * subBatchCount
         let zeros = parameters.map { Tensor<Scalar>.zeros($0.parameter.shape) }
         let m0 = parameters.map { Tensor<Scalar>(repeating: Scalar(initialSecondMoment), shape: $0.parameter.shape) }
@@ -130,22 +149,25 @@ public struct BADM<Scalar: TensorScalar> {
             duals: Array(repeating: zeros, count: slots), secondMoments: Array(repeating: m0, count: slots))
     }
 
-    /// One pass ℓ over the batches of `source`, starting from the parameters' values and writing
-    /// `w_B` back into them. Returns the α-weighted mean sub-batch loss (each evaluated at the
+    /// The engine of `step`: one pass ℓ over the batches of `source` (or, with `batchOffset`, the
+    /// batches `batchOffset…` of a pass), starting from the parameters' values and writing `w_B`
+    /// back into them. Returns the α-weighted mean sub-batch loss (each evaluated at the
     /// `w_{b−1}` its gradient was taken at) and how many batches the non-finite guard skipped.
     @discardableResult
     @_specialize(where Scalar == Float, Source == ClosureGradientSource<Float>)
-    public func pass<Source: SubBatchGradientSource>(
-        _ state: inout BADMState<Scalar>, parameters: NamedParameters<Scalar>, source: Source
+    func pass<Source: SubBatchGradientSource>(
+        _ state: inout BADMState<Scalar>, parameters: NamedParameters<Scalar>, source: Source, batchOffset: Int? = nil
     ) throws -> BADMPassReport where Source.Scalar == Scalar {
         try state.validate(against: parameters, optimizer: self)
         let batchCount = source.batchCount
         guard batchCount > 0 else {
             throw OptimizerError.invalidArgument(operation: "BADM.pass", message: "the data source has no batches; give it at least one non-empty batch")
         }
-        if bookkeeping == .perBatchAndSubBatch, batchCount != state.batchCount {
-            throw OptimizerError.invalidArgument(operation: "BADM.pass",
-                message: "the state holds duals for \(state.batchCount) batches but the source has \(batchCount); make the state with makeState(for:batchCount: \(batchCount)) or use .perSubBatchSlot")
+        let offset = batchOffset ?? 0
+        if bookkeeping == .perBatchAndSubBatch,
+           batchOffset == nil ? batchCount != state.batchCount : (offset < 0 || offset + batchCount > state.batchCount) {
+            throw OptimizerError.invalidArgument(operation: "BADM.step",
+                message: "the state holds duals for \(state.batchCount) batches but the data has \(batchOffset == nil ? batchCount : offset + batchCount); make BADM with batchCount: \(batchOffset == nil ? batchCount : offset + batchCount) or use .perSubBatchSlot")
         }
         let total = (0..<batchCount).reduce(0) { $0 + source.sampleCount(ofBatch: $1) }
         guard total > 0 else {
@@ -166,7 +188,7 @@ public struct BADM<Scalar: TensorScalar> {
             let ranges = Self.subBatchRanges(sampleCount: source.sampleCount(ofBatch: b), subBatchCount: subBatchCount)
             if ranges.isEmpty { continue }
             let weights = Self.aggregationWeights(subBatchSizes: ranges.map(\.count), totalSamples: total)
-            let slot = { (n: Int) in bookkeeping == .perSubBatchSlot ? n : b * subBatchCount + n }
+            let slot = { (n: Int) in bookkeeping == .perSubBatchSlot ? n : (offset + b) * subBatchCount + n }
             let wPrev = w
             let oldDuals = (0..<ranges.count).flatMap { state.duals[slot($0)] }
             let oldMoments = (0..<ranges.count).flatMap { state.secondMoments[slot($0)] }
@@ -299,7 +321,7 @@ struct BADMWorkspace<Scalar: TensorScalar> {
 }
 
 /// What a BADM pass did.
-public struct BADMPassReport: Equatable, Sendable {
+struct BADMPassReport: Equatable, Sendable {
     /// Σ_bn α_bn F_bn(w_{b−1}) over the batches that were applied.
     public var meanLoss: Double
     public var batches: Int

@@ -1,9 +1,9 @@
 import L2OCore
 import L2ONN
 
-/// BADM's state as a value: duals `π` and second moments `m` per dual slot (a sub-batch slot `n`,
+/// BADM's engine state (what `BADM.pass` works on; `step` keeps it in an `OptimizerState`): duals `π` and second moments `m` per dual slot (a sub-batch slot `n`,
 /// or a pair `(b, n)` at index `b·N_b + n`), each a list of tensors in parameter order.
-public struct BADMState<Scalar: TensorScalar>: Equatable {
+struct BADMState<Scalar: TensorScalar>: Equatable {
     public internal(set) var parameters: [(name: String, shape: [Int])]
     public let bookkeeping: DualBookkeeping
     public let subBatchCount: Int
@@ -54,11 +54,11 @@ public struct BADMState<Scalar: TensorScalar>: Equatable {
 }
 
 extension BADM {
-    /// Rebuilds a state from `exported()` for `parameters`, matched by name, with typed errors on
-    /// missing, extra or mis-shaped tensors. `batchCount` as for `makeState`.
-    public func importState(_ export: ExportedOptimizerState<Scalar>, for parameters: NamedParameters<Scalar>,
-                            batchCount: Int = 1) throws -> BADMState<Scalar> {
-        var state = makeState(for: parameters, batchCount: batchCount)
+    /// Rebuilds an engine state from `exported()` for `parameters`, matched by name, with typed
+    /// errors on missing, extra or mis-shaped tensors. `batchCount` as for `makeEngineState`.
+    func importEngineState(_ export: ExportedOptimizerState<Scalar>, for parameters: NamedParameters<Scalar>,
+                           batchCount: Int = 1) throws -> BADMState<Scalar> {
+        var state = makeEngineState(for: parameters, batchCount: batchCount)
         let slotNames = (0..<state.duals.count).flatMap { ["dual.\(state.slotName($0))", "second_moment.\(state.slotName($0))"] }
         guard let passes = export.values["passes"] else { throw OptimizerError.missingStateValue(name: "passes") }
         var generic = export

@@ -18,6 +18,9 @@ public struct OptimizerState<Scalar: TensorScalar>: Equatable {
     public var step: Int
     /// Number of steps rejected by the non-finite guard.
     public var skippedSteps: Int
+    /// Scratch space an optimizer may keep between steps (BADM's pass buffers); not part of the
+    /// state's value: not compared, not exported.
+    var scratch: Any?
 
     public init(parameters: [(name: String, shape: [Int])], slots: [String: [String: Tensor<Scalar>]] = [:],
                 values: [String: Double] = [:], step: Int = 0, skippedSteps: Int = 0) {

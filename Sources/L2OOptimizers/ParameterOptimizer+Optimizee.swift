@@ -24,11 +24,30 @@ extension ParameterOptimizer {
     /// `x ← prox_{lr_t·r}(x − update(∇f(x)))`: the optimizer's update from the smooth gradient
     /// `Σ_s α_s ∇f_s(x)`, then the proximal step of `r` with the step's learning rate (the
     /// proximal gradient method for SGD; for adaptive methods the usual proximal variant).
+    ///
+    /// An optimizer that `needsSubBatchGradients` (BADM [BADM, Alg. 1]) gets the problem's shards
+    /// as the samples of one batch: the loss and gradient of a range of shards are the
+    /// `α_s`-weighted means of theirs, at the weights it asks for.
     @discardableResult
     public func step<P: Optimizee>(_ state: inout FlatParameterState<Scalar>, on problem: P) throws -> StepReport where P.Scalar == Scalar {
         let parameter = Parameter(state.x)
-        parameter.grad = problem.smoothGradient(at: state.x)
-        let context = StepContext<Scalar>(iteration: state.inner.step + state.inner.skippedSteps, loss: problem.smoothValue(at: state.x))
+        var context = StepContext<Scalar>(iteration: state.inner.step + state.inner.skippedSteps)
+        if needsSubBatchGradients {
+            let weights = problem.shardWeights
+            context.subBatches = SubBatchOracle(sampleCount: problem.shardCount) { shards, w in
+                var total: Scalar = 0, loss: Scalar = 0
+                var g = Tensor<Scalar>.zeros([problem.dimension])
+                for s in shards {
+                    total += weights[s]
+                    loss += weights[s] * problem.smoothValue(shard: s, at: w[0])
+                    g.addScaled(problem.gradient(shard: s, at: w[0]), weights[s])
+                }
+                return (loss / total, [g * (1 / total)])
+            }
+        } else {
+            parameter.grad = problem.smoothGradient(at: state.x)
+            context.loss = problem.smoothValue(at: state.x)
+        }
         let report = try step(&state.inner, parameters: [(Self.flatParameterName, parameter)], context: context)
         guard report.applied else { return report }
         if problem.regularizer.lambda != 0 {

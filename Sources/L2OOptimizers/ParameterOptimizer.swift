@@ -2,14 +2,43 @@ import L2OCore
 import L2ONN
 
 /// What the caller knows at a step: the 0-based iteration index (drives the learning-rate schedule
-/// and, for learned optimizers, their iteration features) and the current loss value (a learned
-/// optimizer's input; the non-finite guard also checks it).
+/// and, for learned optimizers, their iteration features), the current loss value (a learned
+/// optimizer's input; the non-finite guard also checks it) and, for optimizers that take
+/// gradients at points of their own (`needsSubBatchGradients`, BADM), the batch as an oracle.
 public struct StepContext<Scalar: TensorScalar> {
     public var iteration: Int
     public var loss: Scalar?
-    public init(iteration: Int, loss: Scalar? = nil) {
+    public var subBatches: SubBatchOracle<Scalar>?
+    public init(iteration: Int, loss: Scalar? = nil, subBatches: SubBatchOracle<Scalar>? = nil) {
         self.iteration = iteration
         self.loss = loss
+        self.subBatches = subBatches
+    }
+}
+
+/// The current batch as an oracle: the mean loss over any contiguous range of its samples and its
+/// gradient, at weights the optimizer chooses ([BADM] eq. (5) takes each sub-batch's gradient at
+/// the previous aggregate). Called **concurrently** (one call per sub-batch), so the closure must
+/// not share mutable state between calls — in particular not `Parameter.grad`.
+public struct SubBatchOracle<Scalar: TensorScalar> {
+    /// Samples in the batch.
+    public let sampleCount: Int
+    /// The batch's position in its epoch and the epoch's number of batches (for optimizers that
+    /// keep state per batch, e.g. BADM with `.perBatchAndSubBatch` duals).
+    public let batchIndex: Int, batchCount: Int
+    let body: (Range<Int>, [Tensor<Scalar>]) throws -> (loss: Scalar, gradient: [Tensor<Scalar>])
+
+    public init(sampleCount: Int, batchIndex: Int = 0, batchCount: Int = 1,
+                _ body: @escaping (_ samples: Range<Int>, _ weights: [Tensor<Scalar>]) throws -> (loss: Scalar, gradient: [Tensor<Scalar>])) {
+        self.sampleCount = sampleCount
+        self.batchIndex = batchIndex
+        self.batchCount = batchCount
+        self.body = body
+    }
+
+    /// The mean loss over `samples` at `weights` and its gradient (one tensor per weight tensor).
+    public func lossAndGradient(samples: Range<Int>, at weights: [Tensor<Scalar>]) throws -> (loss: Scalar, gradient: [Tensor<Scalar>]) {
+        try body(samples, weights)
     }
 }
 
@@ -25,12 +54,16 @@ public struct StepReport: Equatable, Sendable {
     public var gradientNorm: Double
     /// Whether clipping scaled the gradient.
     public var clipped: Bool
-    public init(applied: Bool, skipReason: String? = nil, learningRate: Double, gradientNorm: Double, clipped: Bool) {
+    /// The loss the optimizer evaluated itself, when it did (BADM: the α-weighted mean of its
+    /// sub-batch losses, each at the point its gradient was taken); nil otherwise.
+    public var loss: Double?
+    public init(applied: Bool, skipReason: String? = nil, learningRate: Double, gradientNorm: Double, clipped: Bool, loss: Double? = nil) {
         self.applied = applied
         self.skipReason = skipReason
         self.learningRate = learningRate
         self.gradientNorm = gradientNorm
         self.clipped = clipped
+        self.loss = loss
     }
 }
 
@@ -45,24 +78,31 @@ public struct StepReport: Equatable, Sendable {
 /// - State export/import is keyed by parameter name (`exportState`, `importState`).
 ///
 /// The refinement of `Optimizer` for optimizers that update a model's parameters in place
-/// (SGD, Momentum, Nesterov, Adam, AdamW, RMSProp, AdaGrad, NAdam): on an `Optimizee` they step
-/// the flat vector `x` as one parameter whose gradient is `∇f(x)` (then the prox of `r` with the
-/// step's learning rate), and a `Trainer` steps a model's named parameters directly.
+/// (SGD, Momentum, Nesterov, Adam, AdamW, RMSProp, AdaGrad, NAdam, BADM, the learned LSTM
+/// optimizer): on an `Optimizee` they step the flat vector `x` as one parameter whose gradient is
+/// `∇f(x)` (BADM: whose shards are the sub-batches), then the prox of `r` with the step's learning
+/// rate; a `Trainer` steps a model's named parameters directly.
 public protocol ParameterOptimizer<Scalar>: Optimizer where State == FlatParameterState<Scalar> {
-    /// Clipping, schedule, decoupled weight decay and the non-finite guard.
-    var processing: GradientProcessing { get set }
     /// Names of the per-parameter state tensors, e.g. `["exp_avg", "exp_avg_sq"]`.
     var slotNames: [String] { get }
     /// Names of the scalar state values besides `step` (e.g. `["mu_product"]`).
     var stateValueNames: [String] { get }
+    /// Whether `step` takes its gradients from `StepContext.subBatches` at points of its own
+    /// instead of from `Parameter.grad` (BADM); callers then supply the oracle and need not
+    /// backpropagate. False by default.
+    var needsSubBatchGradients: Bool { get }
     /// A fresh state for these parameters.
     func makeState(for parameters: NamedParameters<Scalar>) -> OptimizerState<Scalar>
     /// One update of `parameters` from their gradients.
     func step(_ state: inout OptimizerState<Scalar>, parameters: NamedParameters<Scalar>, context: StepContext<Scalar>) throws -> StepReport
+    /// Rebuilds a state for `parameters` from an export (typed errors on missing, extra or
+    /// mis-shaped tensors); the default matches `slotNames` × parameter names.
+    func importState(_ export: ExportedOptimizerState<Scalar>, for parameters: NamedParameters<Scalar>) throws -> OptimizerState<Scalar>
 }
 
 extension ParameterOptimizer {
     public var stateValueNames: [String] { [] }
+    public var needsSubBatchGradients: Bool { false }
 
     /// The state as named tensors and values (tensor names `<slot>.<parameter>`).
     public func exportState(_ state: OptimizerState<Scalar>) -> ExportedOptimizerState<Scalar> { state.exported() }
@@ -85,6 +125,8 @@ extension ParameterOptimizer {
 /// decoupled weight decay and the non-finite guard around its rule — for free.
 public protocol ElementwiseOptimizer: ParameterOptimizer {
     associatedtype Coefficients
+    /// Clipping, schedule, decoupled weight decay and the non-finite guard.
+    var processing: GradientProcessing { get set }
     /// The base learning rate `lr`.
     var learningRate: Double { get }
     /// The initial value of every slot entry (0 unless the method says otherwise).

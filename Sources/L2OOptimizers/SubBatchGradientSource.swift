@@ -1,14 +1,14 @@
 import L2OCore
 import L2ONN
 
-/// What BADM needs from the data: the batches of one pass and the loss gradient of any
+/// What BADM's pass engine needs from the data: the batches of one pass and the loss gradient of any
 /// contiguous range of samples of a batch, at given weights. Independent of file loading.
 ///
 /// `lossAndGradient` is called **concurrently** from several threads (one per sub-batch), so
 /// implementations must not share mutable state between calls — in particular not
 /// `Parameter.grad` (see `ModelGradientSource`, which uses one tape per call and substitutes the
 /// weights for the parameters).
-public protocol SubBatchGradientSource<Scalar> {
+protocol SubBatchGradientSource<Scalar> {
     associatedtype Scalar: TensorScalar
     /// Number of batches `B` in the pass.
     var batchCount: Int { get }
@@ -21,7 +21,7 @@ public protocol SubBatchGradientSource<Scalar> {
 }
 
 /// A `SubBatchGradientSource` from closures (tests, synthetic problems).
-public struct ClosureGradientSource<Scalar: TensorScalar>: SubBatchGradientSource {
+struct ClosureGradientSource<Scalar: TensorScalar>: SubBatchGradientSource {
     public let batchSizes: [Int]
     let body: (Int, Range<Int>, [Tensor<Scalar>]) throws -> (loss: Scalar, gradient: [Tensor<Scalar>])
     public init(batchSizes: [Int],
@@ -41,7 +41,7 @@ public struct ClosureGradientSource<Scalar: TensorScalar>: SubBatchGradientSourc
 /// into pieces). Each call records on its own `Tape` and substitutes the given weights for the
 /// model's parameters through `ForwardContext`, so concurrent calls never touch `Parameter.grad`.
 /// Only for models whose forward pass has no side effects (not BatchNorm in training mode).
-public struct ModelGradientSource<Scalar: TensorScalar, Model: Module<Scalar>>: SubBatchGradientSource {
+struct ModelGradientSource<Scalar: TensorScalar, Model: Module<Scalar>>: SubBatchGradientSource {
     public let model: Model
     public let inputs: Tensor<Scalar>
     public let labels: [Int]

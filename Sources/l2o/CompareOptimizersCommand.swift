@@ -55,7 +55,7 @@ struct CompareOptimizersCommand: ParsableCommand {
             }
         }
         let title = "\(options.architecture) on \(options.dataset)"
-        for (stem, plot) in TrainingComparison.plots(runs, title: title) {
+        for (stem, plot) in TrainingComparison.plots(runs, title: title, evaluation: options.validation == nil ? "test" : "validation") {
             try plot.render().write(to: outDir.appendingPathComponent("\(stem).svg"), atomically: true, encoding: .utf8)
         }
         let report = """
@@ -63,16 +63,16 @@ struct CompareOptimizersCommand: ParsableCommand {
 
             Command: `\(command)`
 
-            \(options.epochs) epochs, batch \(options.batchSize), \(data.train.count) training / \(data.test.count) test samples, \
+            \(options.epochs) epochs, batch \(options.batchSize), \(data.train.count) training / \(data.test.count) \(options.evaluationSetName) samples, \
             seeds \(seeds.map(String.init).joined(separator: ", ")); every optimizer starts from the same initialization for a \
             given seed. Seconds are training time (evaluation excluded).
 
             ## Summary over seeds
 
-            \(TrainingComparison.summaryTable(runs, target: target).render())
+            \(TrainingComparison.summaryTable(runs, target: target, evaluation: options.validation == nil ? "test" : "validation").render())
             ## Every run
 
-            \(TrainingComparison.runTable(runs, target: target).render())
+            \(TrainingComparison.runTable(runs, target: target, evaluation: options.validation == nil ? "test" : "validation").render())
             Plots: loss-vs-epochs.svg, accuracy-vs-epochs.svg, loss-vs-seconds.svg, accuracy-vs-seconds.svg.
 
             """

@@ -18,7 +18,7 @@ func runMetaTraining<Rule: LearnedOptimizer, Config: Codable & Equatable>(
     }
     let command = "l2o meta-train " + CommandLine.arguments.dropFirst(2).joined(separator: " ")
     printErr(announce)
-    let bar = ProgressBar(total: trainer.batchCounts.total, label: "meta-train", minimumInterval: 1) { progressLine($0) }
+    let bar = ProgressBar(total: trainer.batchCounts.total, initial: trainer.batchCounts.done, label: "meta-train", minimumInterval: 1) { progressLine($0) }
     try trainer.run(checkpointEvery: checkpointMinutes * 60, progress: { p in
         bar.update(p.batchesDone, fields: [
             ("stage", "\(p.position.stage + 1)/\(p.stageCount)"),

@@ -16,11 +16,11 @@ struct TrainCommand: ParsableCommand {
             """)
 
     @OptionGroup var options: TrainingOptions
-    @Option(help: "Optimizer: \(TrainingAlgorithm<Float>.names.joined(separator: ", ")).") var optimizer: String = "badm"
+    @Option(help: "Optimizer: \(TrainingOptimizers.names.joined(separator: ", ")).") var optimizer: String = "badm"
     @Option(parsing: .unconditional, help: "Learning rate (every optimizer but BADM).") var lr: Double?
     @Option(parsing: .unconditional, help: "Decoupled weight decay (every optimizer but BADM).") var weightDecay: Double?
     @Option(parsing: .unconditional, help: "BADM ρ (default 200).") var rho: Double?
-    @Option(parsing: .unconditional, help: "BADM σ (default 800; the local step is 1/(ρ+σ)).") var sigma: Double?
+    @Option(parsing: .unconditional, help: "BADM σ (default 400; the local step is 1/(ρ+σ)).") var sigma: Double?
     @Option(parsing: .unconditional, help: "BADM β of the second moment (default 0.9).") var beta: Double?
     @Option(parsing: .unconditional, help: "BADM sub-batches per batch (default 8).") var subBatches: Int?
     @Option(parsing: .unconditional, help: "Random seed (initialization and data order).") var seed: UInt64 = 0
@@ -48,13 +48,14 @@ struct TrainCommand: ParsableCommand {
         try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
         let command = "l2o train " + CommandLine.arguments.dropFirst(2).joined(separator: " ")
         let trainer = try trainResumable(options: options, data: data, spec: spec, seed: seed, outDir: outDir, stem: "train", command: command)
-        var table = MarkdownTable(header: ["epoch", "train loss", "test loss", "test accuracy", "seconds"])
+        let eval = options.validation == nil ? "test" : "validation"
+        var table = MarkdownTable(header: ["epoch", "train loss", "\(eval) loss", "\(eval) accuracy", "seconds"])
         for h in trainer.history {
             table.append(["\(h.epoch)", h.trainLoss.isNaN ? "—" : String(format: "%.4f", h.trainLoss), String(format: "%.4f", h.testLoss),
                           String(format: "%.2f%%", 100 * h.testAccuracy), String(format: "%.1f", h.seconds)])
         }
-        let hp = spec.algorithm.hyperParameters.sorted { $0.key < $1.key }.map { "\($0.key)=\(formatNumber($0.value))" }.joined(separator: ", ")
-        let report = "# \(spec.algorithm.name) on \(options.dataset), \(options.architecture)\n\nCommand: `\(command)`\n\nHyper-parameters: \(hp); batch \(options.batchSize); seed \(seed).\n\n" + table.render()
+        let hp = spec.optimizer.hyperParameters.sorted { $0.key < $1.key }.map { "\($0.key)=\(formatNumber($0.value))" }.joined(separator: ", ")
+        let report = "# \(spec.optimizer.name) on \(options.dataset), \(options.architecture)\n\nCommand: `\(command)`\n\nHyper-parameters: \(hp); batch \(options.batchSize); seed \(seed); evaluated on \(options.evaluationSetName).\n\n" + table.render()
         try report.write(to: outDir.appendingPathComponent("train.md"), atomically: true, encoding: .utf8)
         print(report, terminator: "")
         printErr("Weights: \(outDir.appendingPathComponent("train.weights.h5").path); resume: \(outDir.appendingPathComponent("train.resume.h5").path)")

@@ -50,7 +50,7 @@ extension Benchmarks {
         let trainers = names.map { name -> Trainer<Float> in
             var rng = RandomState(seed: 0)
             let model: Classifier<Float> = try! ClassifierArchitecture.paperMLP.make(height: 28, width: 28, classCount: 10, rng: &rng)
-            return try! Trainer(classifier: model, algorithm: try! .named(name), train: train, test: test,
+            return try! Trainer(classifier: model, optimizer: try! TrainingOptimizers.make(name), train: train, test: test,
                                 settings: TrainingSettings(batchSize: batch, seed: 0))
         }
         var times = [[Double]](repeating: [], count: names.count)
@@ -69,7 +69,7 @@ extension Benchmarks {
                          "\(name)-pass: the training loss did not fall")
             var j = JSONLine("\(name)-pass")
             j.add("samples", samples); j.add("batch", batch)
-            if case .badm(let badm) = trainers[k].algorithm { j.add("sub_batches", badm.subBatchCount); j.add("workers", Parallel.workers) }
+            if let badm = trainers[k].optimizer as? BADM<Float> { j.add("sub_batches", badm.subBatchCount); j.add("workers", Parallel.workers) }
             j.add("model", "mlp-784-32-32-10")
             j.add("scalar", "float32")
             j.add("median_ms", medians[k])

@@ -14,6 +14,8 @@ struct TrainingOptions: ParsableArguments {
     var dataDir: String = MNISTFormat.fashionMNISTDirectory
     @Option(parsing: .unconditional, help: "Use only the first N training images (default: all).") var trainCount: Int?
     @Option(parsing: .unconditional, help: "Use only the first N test images (default: all).") var testCount: Int?
+    @Option(parsing: .unconditional, help: "Hold out the last N training images and evaluate on them instead of the test set (to choose hyper-parameters without looking at the test set; the test set is then not read).")
+    var validation: Int?
     @Option(parsing: .unconditional, help: "Epochs to train (a resumed run continues up to this many).") var epochs: Int = 5
     @Option(parsing: .unconditional, help: "Samples per minibatch (for BADM: per batch, split into --sub-batches).") var batchSize: Int = 128
 
@@ -26,12 +28,28 @@ struct TrainingOptions: ParsableArguments {
         guard batchSize >= 1, batchSize <= 10_000_000 else { throw ValidationError("--batch-size must be between 1 and 10000000 (e.g. 128)") }
         if let trainCount, trainCount < 1 { throw ValidationError("--train-count must be at least 1") }
         if let testCount, testCount < 1 { throw ValidationError("--test-count must be at least 1") }
+        if let validation, validation < 1 { throw ValidationError("--validation must be at least 1 (e.g. 10000)") }
+        if validation != nil, testCount != nil { throw ValidationError("--validation replaces the test set; drop --test-count") }
     }
+
+    /// What the "test" columns of reports are measured on.
+    var evaluationSetName: String { validation.map { "validation (last \($0) training images)" } ?? "test" }
 
     var architecture: ClassifierArchitecture { model == "cnn" ? .smallCNN : .paperMLP }
 
-    /// The train and test splits, cut to the requested counts.
+    /// The train and evaluation splits, cut to the requested counts: the test split, or with
+    /// `--validation N` the last N training images (the rest, cut to `--train-count`, trains).
     func loadData() throws -> (train: ImageClassificationData<Float>, test: ImageClassificationData<Float>) {
+        if let validation {
+            let all = dataset == "synthetic"
+                ? try SyntheticImages.generate(Float.self, count: (trainCount ?? 6000) + validation, noise: 0.9, seed: 2024, split: .train)
+                : try MNISTFormat.load(Float.self, directory: dataDir, train: true)
+            guard validation < all.count else {
+                throw ValidationError("--validation \(validation) leaves no training images (the training set has \(all.count))")
+            }
+            let rest = all.slice(0..<(all.count - validation))
+            return (rest.slice(0..<min(trainCount ?? rest.count, rest.count)), all.slice((all.count - validation)..<all.count))
+        }
         var train: ImageClassificationData<Float>, test: ImageClassificationData<Float>
         if dataset == "synthetic" {
             train = try SyntheticImages.generate(Float.self, count: trainCount ?? 6000, noise: 0.9, seed: 2024, split: .train)
@@ -47,11 +65,11 @@ struct TrainingOptions: ParsableArguments {
 }
 
 /// An optimizer with settings, written `name[:key=value…]` (e.g. `adam:lr=0.002`,
-/// `badm:rho=100:sigma=400:sub_batches=8`). Keys: lr, weight_decay (not BADM); rho, sigma, beta,
-/// sub_batches (BADM only).
+/// `badm:rho=100:sigma=400:sub_batches=8`). Keys are the optimizer's hyper-parameters (see
+/// `docs/optimizers.md`); the optimizer itself rejects a key it does not have or a bad value.
 struct OptimizerSpec {
     let text: String
-    let algorithm: TrainingAlgorithm<Float>
+    let optimizer: any ParameterOptimizer<Float>
 
     init(_ text: String) throws {
         let parts = text.split(separator: ":").map(String.init)
@@ -62,9 +80,6 @@ struct OptimizerSpec {
             guard kv.count == 2, let v = Double(kv[1]) else {
                 throw ValidationError("'\(p)' in optimizer spec '\(text)' is not KEY=NUMBER (e.g. adam:lr=0.002)")
             }
-            guard ["lr", "weight_decay", "rho", "sigma", "beta", "sub_batches"].contains(kv[0]) else {
-                throw ValidationError("unknown setting '\(kv[0])' in '\(text)'; use lr, weight_decay (not BADM) or rho, sigma, beta, sub_batches (BADM)")
-            }
             values[kv[0]] = v
         }
         try self.init(text: text, name: name, values)
@@ -72,16 +87,11 @@ struct OptimizerSpec {
 
     init(text: String, name: String, _ values: [String: Double]) throws {
         self.text = text
-        if let s = values["sub_batches"], s != s.rounded() || !(s >= 1 && s <= Double(BADM<Float>.maximumSubBatchCount)) {
-            throw ValidationError("sub_batches must be a whole number from 1 to \(BADM<Float>.maximumSubBatchCount), got \(s)")
-        }
         if let lr = values["lr"], !(lr > 0 && lr.isFinite) {
             throw ValidationError("lr must be a positive number (e.g. 0.001), got \(lr); with lr = 0 nothing is trained")
         }
         do {
-            algorithm = try TrainingAlgorithm<Float>.named(
-                name, learningRate: values["lr"], weightDecay: values["weight_decay"], rho: values["rho"],
-                sigma: values["sigma"], beta: values["beta"], subBatches: values["sub_batches"].map { Int($0) })
+            optimizer = try TrainingOptimizers.make(name, settings: values)
         } catch let error as CheckpointError {
             throw InputError("\(error)")  // a learned optimizer's file: a data error, no usage text
         } catch let error as MetaTrainingError {
@@ -103,6 +113,8 @@ struct TrainConfig: Codable, Equatable {
     var hyperParameters: [String: Double]
     var batchSize: Int
     var seed: UInt64
+    /// Images held out of the training set for evaluation (nil: evaluated on the test set).
+    var validation: Int? = nil
 }
 
 /// One run of `l2o train` / one cell of `l2o compare-optimizers`, resumable: if `resumeURL`
@@ -114,22 +126,22 @@ func trainResumable(
     var rng = RandomState(seed: seed)
     let classifier: Classifier<Float> = try options.architecture.make(
         height: data.train.height, width: data.train.width, channels: data.train.channels, classCount: data.train.classCount, rng: &rng)
-    let trainer = try Trainer(classifier: classifier, algorithm: spec.algorithm, train: data.train, test: data.test,
+    let trainer = try Trainer(classifier: classifier, optimizer: spec.optimizer, train: data.train, test: data.test,
                               settings: TrainingSettings(batchSize: options.batchSize, seed: seed))
     let config = try Checkpoint.configJSON(TrainConfig(
         architecture: options.architecture, dataset: options.dataset, trainCount: data.train.count, testCount: data.test.count,
-        optimizer: spec.algorithm.name, hyperParameters: spec.algorithm.hyperParameters, batchSize: options.batchSize, seed: seed))
+        optimizer: spec.optimizer.name, hyperParameters: spec.optimizer.hyperParameters, batchSize: options.batchSize, seed: seed, validation: options.validation))
     let resumeURL = outDir.appendingPathComponent("\(stem).resume.h5")
     let label = "\(spec.text) seed \(seed)"
     if FileManager.default.fileExists(atPath: resumeURL.path) {
         try trainer.restore(from: try Checkpoint.read(from: resumeURL, kind: Trainer<Float>.checkpointKind, requireResume: true), config: config)
         printErr("\(label): resuming from \(resumeURL.path) after epoch \(trainer.completedEpochs) (\(ProgressBar.formatDuration(trainer.seconds)) trained before)")
     }
-    printErr("\(label): \(options.architecture) (\(classifier.module.parameterCount) parameters) on \(options.dataset), \(data.train.count) train / \(data.test.count) test, batch \(options.batchSize), \(options.epochs) epochs")
+    printErr("\(label): \(options.architecture) (\(classifier.module.parameterCount) parameters) on \(options.dataset), \(data.train.count) train / \(data.test.count) \(options.validation == nil ? "test" : "validation"), batch \(options.batchSize), \(options.epochs) epochs")
     let bar = ProgressBar(total: max(0, options.epochs - trainer.completedEpochs) * trainer.batchesPerEpoch, label: spec.text, minimumInterval: 0.5) { progressLine($0) }
     let metadata: [String: HDF5AttributeValue] = ["command": .string(command)]
     func row(_ h: EpochRecord) -> String {
-        String(format: "  epoch %2d  train loss %@  test loss %.4f  test acc %.2f%%  %.1fs", h.epoch,
+        String(format: "  epoch %2d  train loss %@  \(options.validation == nil ? "test" : "val") loss %.4f  \(options.validation == nil ? "test" : "val") acc %.2f%%  %.1fs", h.epoch,
                h.trainLoss.isNaN ? "   —  " : String(format: "%.4f", h.trainLoss), h.testLoss, 100 * h.testAccuracy, h.seconds)
             + (h.skipped > 0 ? "  (\(h.skipped) step(s) skipped: non-finite loss or update)" : "")
     }

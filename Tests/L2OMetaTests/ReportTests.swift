@@ -75,6 +75,9 @@ final class ProgressBarTests: XCTestCase {
     func testRenderShowsCountsRateAndETA() {
         let s = ProgressBar.render(label: "eval", done: 25, total: 100, elapsed: 10, fields: [("gap", "1e-3")], width: 8)
         XCTAssertEqual(s, "eval [██······] 25/100  25% 10.0s elapsed, ETA 30.0s  gap 1e-3")
+        // Resumed at 20 of 100: 5 units in 10 s is this process's pace, so 75 left take 150 s.
+        let resumed = ProgressBar.render(label: "eval", done: 25, total: 100, initial: 20, elapsed: 10, fields: [], width: 8)
+        XCTAssertEqual(resumed, "eval [██······] 25/100  25% 10.0s elapsed, ETA 2m30s")
         XCTAssertEqual(ProgressBar.formatDuration(3725), "1h02m")
         XCTAssertEqual(ProgressBar.formatDuration(185), "3m05s")
     }

@@ -17,7 +17,7 @@ final class BADMTests: XCTestCase {
             (0.5 * (w[0].scalar - 3) * (w[0].scalar - 3), [Tensor([w[0].scalar - 3])])
         }
         let params = makeParameters([("w", [1.0])], Double.self)
-        var state = badm.makeState(for: params)
+        var state = badm.makeEngineState(for: params)
         try badm.pass(&state, parameters: params, source: source)
         assertClose(params[0].parameter.value.scalars, [3], tol: tol)
         assertClose(state.duals[0][0].scalars + state.secondMoments[0][0].scalars, [1, 1], tol: tol)
@@ -109,7 +109,7 @@ final class BADMTests: XCTestCase {
         for bookkeeping in DualBookkeeping.allCases {
             let badm = try BADM<Double>(rho: 2, sigma: 3, beta: 0.8, initialSecondMoment: 0.5, subBatchCount: 3, bookkeeping: bookkeeping)
             let params = makeParameters([("w", [0.5, -0.25, 1.0])], Double.self)
-            var state = badm.makeState(for: params, batchCount: 2)
+            var state = badm.makeEngineState(for: params, batchCount: 2)
             for passes in 1...3 {
                 try badm.pass(&state, parameters: params, source: source(ls))
                 let expected = reference(ls, perSlot: bookkeeping == .perSubBatchSlot, passes: passes, rho: 2, sigma: 3, beta: 0.8, m0: 0.5)
@@ -122,13 +122,92 @@ final class BADMTests: XCTestCase {
                           reference(ls, perSlot: false, passes: 1, rho: 2, sigma: 3, beta: 0.8, m0: 0.5))
     }
 
+    /// The public `step` (one batch per call, sub-batches from `StepContext.subBatches`) is the
+    /// engine's pass batch by batch: bit-identical weights, duals and moments for both
+    /// bookkeepings, so it inherits the dense reference check above.
+    func testStepPerBatchEqualsTheReferencePass() throws {
+        let ls = LeastSquares()
+        let flat = batches.map { $0.flatMap { $0 } }
+        for bookkeeping in DualBookkeeping.allCases {
+            let badm = try BADM<Double>(rho: 2, sigma: 3, beta: 0.8, initialSecondMoment: 0.5, subBatchCount: 3,
+                                        bookkeeping: bookkeeping, batchCount: flat.count)
+            let engineParams = makeParameters([("w", [0.5, -0.25, 1.0])], Double.self)
+            var engine = badm.makeEngineState(for: engineParams, batchCount: flat.count)
+            let params = makeParameters([("w", [0.5, -0.25, 1.0])], Double.self)
+            var state = badm.makeState(for: params)
+            for pass in 1...3 {
+                try badm.pass(&engine, parameters: engineParams, source: source(ls))
+                var losses = [Double]()
+                for (b, rowsOfBatch) in flat.enumerated() {
+                    let oracle = SubBatchOracle<Double>(sampleCount: rowsOfBatch.count, batchIndex: b, batchCount: flat.count) { range, w in
+                        let rows = Array(rowsOfBatch[range])
+                        return (ls.loss(rows, w[0].scalars), [Tensor(ls.gradient(rows, w[0].scalars))])
+                    }
+                    let r = try badm.step(&state, parameters: params, context: StepContext(iteration: state.step, subBatches: oracle))
+                    XCTAssertTrue(r.applied)
+                    XCTAssertEqual(r.learningRate, 1.0 / 5)
+                    losses.append(try XCTUnwrap(r.loss))
+                }
+                XCTAssertEqual(params[0].parameter.value.scalars.map(\.bitPattern), engineParams[0].parameter.value.scalars.map(\.bitPattern),
+                               "\(bookkeeping) after \(pass) passes")
+                XCTAssertTrue(losses.allSatisfy(\.isFinite))
+            }
+            XCTAssertEqual(state.step, 3 * flat.count)
+            let export = badm.exportState(state).tensors
+            for (k, duals) in engine.duals.enumerated() {
+                let label = bookkeeping == .perSubBatchSlot ? "n\(k)" : "b\(k / 3).n\(k % 3)"
+                XCTAssertEqual(export["dual.\(label).w"], duals[0], label)
+                XCTAssertEqual(export["second_moment.\(label).w"], engine.secondMoments[k][0], label)
+            }
+            XCTAssertEqual(export.count, 2 * engine.duals.count)
+            // The state round-trips, also under the value names older checkpoints used.
+            var saved = badm.exportState(state)
+            XCTAssertEqual(try badm.importState(saved, for: params), state)
+            saved.values["passes"] = saved.values.removeValue(forKey: "step")
+            saved.values["skipped_batches"] = saved.values.removeValue(forKey: "skipped_steps")
+            XCTAssertEqual(try badm.importState(saved, for: params), state)
+        }
+    }
+
+    func testStepNeedsTheSubBatchOracleAndAMatchingState() throws {
+        let badm = try BADM<Double>(subBatchCount: 3)
+        let params = makeParameters([("w", [0.5, -0.25, 1.0])], Double.self)
+        params[0].parameter.grad = Tensor([1, 1, 1])
+        var state = badm.makeState(for: params)
+        let before = state
+        guard case .invalidArgument(_, let message)? = assertOptimizerError(try badm.step(&state, parameters: params, context: StepContext(iteration: 0))) else {
+            return XCTFail()
+        }
+        XCTAssertTrue(message.contains("subBatches"), message)
+        XCTAssertEqual(state, before)
+        // A state made for another sub-batch count is refused, not silently resized.
+        var other = try BADM<Double>(subBatchCount: 2).makeState(for: params)
+        let oracle = SubBatchOracle<Double>(sampleCount: 4) { _, w in (0, [w[0]]) }
+        guard case .stateDoesNotMatchParameters? = assertOptimizerError(try badm.step(&other, parameters: params, context: StepContext(iteration: 0, subBatches: oracle))) else {
+            return XCTFail()
+        }
+        // Per-batch duals need the oracle's batch position to fit.
+        let perBatch = try BADM<Double>(subBatchCount: 2, bookkeeping: .perBatchAndSubBatch, batchCount: 3)
+        var s = perBatch.makeState(for: params)
+        let outside = SubBatchOracle<Double>(sampleCount: 4, batchIndex: 3, batchCount: 4) { _, w in (0, [w[0]]) }
+        guard case .invalidArgument? = assertOptimizerError(try perBatch.step(&s, parameters: params, context: StepContext(iteration: 0, subBatches: outside))) else {
+            return XCTFail()
+        }
+        // The oracle's errors reach the caller and leave the state usable.
+        struct Boom: Error {}
+        let failing = SubBatchOracle<Double>(sampleCount: 4) { _, _ in throw Boom() }
+        var t = badm.makeState(for: params)
+        XCTAssertThrowsError(try badm.step(&t, parameters: params, context: StepContext(iteration: 0, subBatches: failing)))
+        XCTAssertEqual(t, badm.makeState(for: params))
+    }
+
     func testParallelEqualsSequentialBitForBit() throws {
         let ls = LeastSquares()
         var results = [[Double]]()
         for parallel in [false, true] {
             let badm = try BADM<Double>(rho: 2, sigma: 3, subBatchCount: 3, parallel: parallel)
             let params = makeParameters([("w", [0.5, -0.25, 1.0])], Double.self)
-            var state = badm.makeState(for: params)
+            var state = badm.makeEngineState(for: params)
             for _ in 0..<3 { try badm.pass(&state, parameters: params, source: source(ls)) }
             results.append(params[0].parameter.value.scalars)
         }
@@ -196,7 +275,7 @@ final class BADMTests: XCTestCase {
                 return (0, [Tensor((0..<20).map { w[0].scalars[$0] * 0.5 - g + Double($0) })])
             }
             let params = makeParameters([("w", (0..<20).map { 0.1 * Double($0) })], Double.self)
-            var state = badm.makeState(for: params)
+            var state = badm.makeEngineState(for: params)
             let report = try badm.pass(&state, parameters: params, source: source)
             return (params[0].parameter.value.scalars, state, report)
         }
@@ -214,21 +293,21 @@ final class BADMTests: XCTestCase {
     func testPerBatchStateMustMatchBatchCount() throws {
         let badm = try BADM<Double>(subBatchCount: 3, bookkeeping: .perBatchAndSubBatch)
         let params = makeParameters([("w", [0.5, -0.25, 1.0])], Double.self)
-        var state = badm.makeState(for: params, batchCount: 5)
+        var state = badm.makeEngineState(for: params, batchCount: 5)
         guard case .invalidArgument? = assertOptimizerError(try badm.pass(&state, parameters: params, source: source(LeastSquares()))) else { return XCTFail() }
     }
 
     func testStateExportImport() throws {
         let badm = try BADM<Double>(rho: 2, sigma: 3, subBatchCount: 3, bookkeeping: .perBatchAndSubBatch)
         let params = makeParameters([("w", [0.5, -0.25, 1.0])], Double.self)
-        var state = badm.makeState(for: params, batchCount: 2)
+        var state = badm.makeEngineState(for: params, batchCount: 2)
         try badm.pass(&state, parameters: params, source: source(LeastSquares()))
         let export = state.exported()
         XCTAssertNotNil(export.tensors["dual.b1.n2.w"])
-        XCTAssertEqual(try badm.importState(export, for: params, batchCount: 2), state)
+        XCTAssertEqual(try badm.importEngineState(export, for: params, batchCount: 2), state)
         var missing = export
         missing.tensors["second_moment.b0.n1.w"] = nil
-        XCTAssertEqual(assertOptimizerError(try badm.importState(missing, for: params, batchCount: 2)),
+        XCTAssertEqual(assertOptimizerError(try badm.importEngineState(missing, for: params, batchCount: 2)),
                        .missingStateTensor(name: "second_moment.b0.n1.w"))
     }
 
@@ -251,7 +330,7 @@ final class BADMTests: XCTestCase {
         func fullLoss() throws -> Double { try softmaxCrossEntropy(logits: model(Variable(constant: x)), labels: labels).value.scalar }
         let before = try fullLoss()
         let badm = try BADM<Double>(rho: 10, sigma: 40, subBatchCount: 3)
-        var state = badm.makeState(for: model.namedParameters())
+        var state = badm.makeEngineState(for: model.namedParameters())
         for _ in 0..<5 { try badm.pass(&state, parameters: model.namedParameters(), source: data) }
         let after = try fullLoss()
         XCTAssertLessThan(after, 0.5 * before, "loss \(before) → \(after)")

@@ -176,6 +176,18 @@ final class HostileInputTests: XCTestCase {
         assertCleanFailure(r, mentions: ["sub_batches"], usage: true)
     }
 
+    func testValidationSplitIsCheckedAndUsed() throws {
+        let r = try l2o(["train", "--dataset", "synthetic", "--train-count", "64", "--validation", "0", "--epochs", "1", "--out", path("tr")], timeout: 60)
+        assertCleanFailure(r, mentions: ["--validation"], usage: true)
+        let both = try l2o(["train", "--dataset", "synthetic", "--validation", "16", "--test-count", "16", "--epochs", "1", "--out", path("tr")], timeout: 60)
+        assertCleanFailure(both, mentions: ["--validation", "--test-count"], usage: true)
+        let ok = try l2o(["train", "--optimizer", "adam", "--dataset", "synthetic", "--train-count", "64", "--validation", "32",
+                          "--epochs", "1", "--batch-size", "16", "--out", path("trv")], timeout: 120)
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        XCTAssertTrue(ok.stderr.contains("64 train / 32 validation"), ok.stderr)
+        XCTAssertTrue(ok.stdout.contains("validation accuracy"), ok.stdout)
+    }
+
     // MARK: - 5. Silent acceptance
 
     func testTunedStepsFileIsChecked() throws {
