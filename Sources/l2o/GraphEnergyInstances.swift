@@ -1,115 +1,20 @@
 import Foundation
 import L2O
 
-/// `l2o problems` for the graph energies (heat, kuramoto, hopf-kuramoto): the size line of
-/// `list` and the instance file of `generate`.
+/// `l2o problems` for the graph energies: the size line of `list` and the instance file of
+/// `generate` (the format itself: `GraphEnergyInstances` in the library).
 extension ProblemsCommand {
-    /// The instance's graph, initial point and energy-specific arrays and attributes.
-    struct GraphInstance<S: TensorScalar> {
-        var graph: Graph
-        var initialPoint: Tensor<S>
-        var datasets: [String: Tensor<Double>] = [:]
-        var attributes: [String: HDF5AttributeValue] = [:]
-    }
-
-    /// Instance `index` of `split` of a graph-energy group.
-    static func graphInstance<S: TensorScalar>(_: S.Type, group g: ProblemSuite.Group, split: Split, index: Int) throws -> GraphInstance<S> {
-        let seed = InstanceSeed.derive(familySeed: g.seed, split: split, index: index)
-        func indices(_ a: [Int]) -> Tensor<Double> { Tensor(a.map(Double.init)) }
-        switch g.family {
-        case .heat:
-            let p = try g.heatFamily(S.self).makeInstance(seed: seed)
-            var out = GraphInstance(graph: p.graph, initialPoint: p.initialPoint)
-            if !p.hotNodes.isEmpty { out.datasets["hot_nodes"] = indices(p.hotNodes) }
-            if !p.coldNodes.isEmpty { out.datasets["cold_nodes"] = indices(p.coldNodes) }
-            return out
-        case .kuramoto:
-            let p = try g.kuramotoFamily(S.self).makeInstance(seed: seed)
-            var out = GraphInstance(graph: p.graph, initialPoint: p.initialPoint)
-            out.attributes["f_star"] = .double(p.referenceOptimum?.value ?? .nan)
-            out.attributes["order_parameter_initial"] = .double(p.orderParameter(p.initialPoint))
-            return out
-        case .hopfKuramoto:
-            let p = try g.hopfKuramotoFamily(S.self).makeInstance(seed: seed)
-            var out = GraphInstance(graph: p.graph, initialPoint: p.initialPoint)
-            out.attributes["order_parameter_initial"] = .double(p.orderParameter(p.initialPoint))
-            if let optimum = p.referenceOptimum { out.attributes["f_star"] = .double(optimum.value) }
-            return out
-        case .lasso, .linearRegression, .logistic, .lassoPatches, .logisticAdult:
-            throw InputError("group \(g.name) is not a graph energy")
-        }
-    }
-
-    /// `graph: N nodes, M edges` of instance 0 of the group's first split (random graphs differ
-    /// per instance; the line says so), or why the graph could not be built.
-    static func graphSummary(_ g: ProblemSuite.Group) -> String {
-        let split = Split.allCases.first { (g.splits[$0] ?? 0) > 0 } ?? .train
-        do {
-            let graph = try graphInstance(Double.self, group: g, split: split, index: 0).graph
-            let random = g.graphEnergy?.graph.isRandom == true ? " (instance 0 of \(split.rawValue))" : ""
-            return "graph: \(graph.nodeCount) nodes, \(graph.edgeCount) edges\(random)"
-        } catch {
-            return "graph: unavailable (\(error))"
-        }
-    }
-
-    /// The energy formula stored in the `objective` attribute.
-    static func graphObjective(_ family: ProblemSuite.Family) -> String {
-        switch family {
-        case .heat:
-            return "E(w) = 1/2 sum_ij A_ij |w_i - w_j|^2 + lambda sum_Hot (w_i - T_hot)^4 + lambda sum_Cold (w_i - T_cold)^4, sum_ij over ordered pairs"
-        case .kuramoto:
-            return "E(w) = - sum_ij A_ij cos(w_i - w_j), sum_ij over ordered pairs"
-        default:
-            return "E(w) = s1 sum_ij A_ij cos(w_i - w_j) + s2 sum_j C_j^2, C_j = sum_k A_jk cos(w_j - w_k) ([NeuralReparam] eq. (7) with ordered pairs and triples; the sine term is 0 for symmetric A)"
-        }
-    }
+    static func graphSummary(_ g: ProblemSuite.Group) -> String { GraphEnergyInstances.summary(g) }
 }
 
 extension ProblemsCommand.Generate {
-    /// Writes instances `0..<count` of a graph-energy group: root attributes (format
-    /// `l2o-graph-energy-instances`, energy, parameters, suite, group, family, split, seed,
-    /// objective) and one group `instance_k` per instance with datasets `edges` `[m, 2]` (node
-    /// indices, each edge once with i < j), `initial_point` `[n·d]`, `positions` `[n, k]` when the
-    /// graph has them, and for heat `hot_nodes`, `cold_nodes`.
+    /// Writes instances `0..<count` of a graph-energy group to `out`, with a progress line.
     func writeGraphEnergy<S: TensorScalar>(_: S.Type, suite s: ProblemSuite, group g: ProblemSuite.Group, index: Int, split: Split, count n: Int) throws {
-        guard let spec = g.graphEnergy else { throw InputError("group \(index) has no graph") }
-        var root = HDF5Group(attributes: [
-            "format": .string("l2o-graph-energy-instances"), "format_version": .integer(1),
-            "energy": .string(g.family.rawValue), "suite": .string(s.name), "group": .integer(Int64(index)),
-            "family": .string(g.name), "split": .string(split.rawValue), "first_index": .integer(0),
-            "count": .integer(Int64(n)), "seed": .integer(Int64(bitPattern: g.seed)), "graph": .string(spec.graph.name),
-            "objective": .string(ProblemsCommand.graphObjective(g.family)),
-        ])
-        switch g.family {
-        case .heat:
-            root.attributes["lambda"] = .double(spec.heat.lambda)
-            root.attributes["t_hot"] = .double(spec.heat.hotTemperature)
-            root.attributes["t_cold"] = .double(spec.heat.coldTemperature)
-            root.attributes["features"] = .integer(Int64(spec.heat.features))
-        case .hopfKuramoto:
-            root.attributes["s1"] = .double(spec.s1)
-            root.attributes["s2"] = .double(spec.s2)
-        default: break
-        }
         let label = "\(s.name) group \(index) \(g.name) \(split.rawValue)"
-        do {
-            for k in 0..<n {
-                let inst = try ProblemsCommand.graphInstance(S.self, group: g, split: split, index: k)
-                var node = HDF5Group(attributes: inst.attributes)
-                node.attributes["nodes"] = .integer(Int64(inst.graph.nodeCount))
-                node.attributes["edges"] = .integer(Int64(inst.graph.edgeCount))
-                let edges = Tensor<Double>(shape: [inst.graph.edgeCount, 2], scalars: inst.graph.edges.flatMap { [Double($0.i), Double($0.j)] })
-                node.children["edges"] = .dataset(HDF5Dataset(AnyTensor(edges)))
-                node.children["initial_point"] = .dataset(HDF5Dataset(AnyTensor(inst.initialPoint)))
-                if let positions = inst.graph.positions { node.children["positions"] = .dataset(HDF5Dataset(AnyTensor(positions.cast(to: S.self)))) }
-                for (name, t) in inst.datasets { node.children[name] = .dataset(HDF5Dataset(AnyTensor(t))) }
-                root.children["instance_\(k)"] = .group(node)
-                progressLine("\(label) [\(k + 1)/\(n)]  \(inst.graph.nodeCount) nodes, \(inst.graph.edgeCount) edges", final: k + 1 == n)
+        try ProblemSource.cli {
+            try GraphEnergyInstances.write(S.self, suite: s, group: g, index: index, split: split, count: n, to: URL(fileURLWithPath: out)) { k, n, inst in
+                progressLine("\(label) [\(k)/\(n)]  \(inst.graph.nodeCount) nodes, \(inst.graph.edgeCount) edges", final: k == n)
             }
-            try HDF5File.write(root, to: URL(fileURLWithPath: out))
-        } catch let error as CheckpointError {
-            throw InputError("\(error)")
         }
         FileHandle.standardError.write(Data("wrote \(n) instance(s) of \(g.name) (\(split.rawValue), \(S.dtypeName)) to \(out)\n".utf8))
     }

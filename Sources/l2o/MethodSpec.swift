@@ -82,28 +82,7 @@ enum MethodSpec {
         _ spec: String, step: Double?, scalar: S.Type, mixing: MixingMatrix<S>, floatNetworks: Bool = false,
         _ body: (any DecentralizedMethod<S>) throws -> R
     ) throws -> R {
-        if spec.hasPrefix("milodo:") {
-            let path = String(spec.dropFirst("milodo:".count))
-            let loaded: (model: MiLoDoModel<S>, mixing: MixingMatrix<S>, config: MiLoDoConfig)
-            do { loaded = try MiLoDoCheckpoint.load(from: URL(fileURLWithPath: path), as: S.self) } catch {
-                throw InputError("cannot load \(path): \(error)")
-            }
-            guard loaded.model.topology.nodeCount == mixing.topology.nodeCount else {
-                throw InputError("\(path) was trained for \(loaded.model.topology.nodeCount) nodes, but the problems have \(mixing.topology.nodeCount) nodes; evaluate it on \(loaded.model.topology.nodeCount)-node problems or use a checkpoint trained for \(mixing.topology.nodeCount) nodes")
-            }
-            guard loaded.model.topology.edges == mixing.topology.edges else {
-                throw InputError("\(path) was trained on \(loaded.model.topology), but the evaluation uses \(mixing.topology); pass --topology \(loaded.config.topology)")
-            }
-            // Float networks in a wider run: named apart so tables say which was measured.
-            loaded.model.useFloatInference(floatNetworks)
-            return try body(MiLoDoOptimizer(model: loaded.model, seed: 0, name: floatNetworks ? "milodo-f32net" : "milodo"))
-        }
-        guard let step else { throw ValidationError("no step size for \(spec): run `l2o tune` and pass --tuned FILE, or give --step \(spec)=γ") }
-        let method: any DecentralizedMethod<S>
-        do { method = try HandcraftedMethods.make(spec, stepSize: S(step)) } catch {
-            throw ValidationError("unknown method '\(spec)'; choose from \(handcrafted.joined(separator: ", ")) or milodo:CHECKPOINT.h5")
-        }
-        return try body(method)
+        try body(try ProblemSource.cli { try DecentralizedMethods.make(spec, stepSize: step, mixing: mixing, floatNetworks: floatNetworks) })
     }
 
     /// `name=value` pairs from `--step`.
@@ -122,20 +101,5 @@ enum MethodSpec {
 
 /// Evaluation instances for LASSO problems (F in Double, F* from the reference optimum).
 func evaluationInstances<S: TensorScalar>(_ problems: [LASSO<S>], names: [String]) throws -> [EvaluationInstance<S>] {
-    try evaluationInstances(problems, names: names) { $0.cast(to: Double.self) }
-}
-
-/// Evaluation instances for logistic-regression problems (F in Double, F* from the reference optimum).
-func evaluationInstances<S: TensorScalar>(_ problems: [LogisticRegression<S>], names: [String]) throws -> [EvaluationInstance<S>] {
-    try evaluationInstances(problems, names: names) { $0.cast(to: Double.self) }
-}
-
-/// `EvaluationInstance(name:problem:reference:)` for each problem, with `reference` its Double copy.
-func evaluationInstances<P: Optimizee, D: Optimizee>(_ problems: [P], names: [String], reference: (P) -> D) throws
-    -> [EvaluationInstance<P.Scalar>] where D.Scalar == Double {
-    try zip(problems, names).map { p, name in
-        do { return try EvaluationInstance(name: name, problem: p, reference: reference(p)) } catch let error as OptimizeeError {
-            throw InputError("\(error)")
-        }
-    }
+    try ProblemSource.cli { try ProblemSources.evaluationInstances(problems, names: names) }
 }

@@ -11,15 +11,7 @@ struct ProblemsCommand: ParsableCommand {
 
     /// Reads and validates a suite file, turning every failure into a message on stderr.
     static func loadSuite(_ path: String) throws -> ProblemSuite {
-        let url = URL(fileURLWithPath: path)
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw InputError("cannot read suite \(path); pass a JSON file such as Optimizees/lasso-10-300-10-0.1.json")
-        }
-        do {
-            return try ProblemSuite(json: data, source: path)
-        } catch let error as OptimizeeError {
-            throw InputError("\(error)")
-        }
+        try ProblemSource.cli { try ProblemSources.loadSuite(path) }
     }
 
     /// `l2o problems list SUITE`.

@@ -4,8 +4,8 @@ import XCTest
 import L2O
 @testable import l2o
 
-/// `ProblemSource` on logistic suites and instance sets, and `l2o tune` / `l2o evaluate` end to end
-/// on a tiny logistic suite written to a temporary folder.
+/// `l2o problems generate` → instance set → loading, and `l2o tune` / `l2o evaluate` end to end on a
+/// tiny logistic suite written to a temporary folder (the loading itself: `ProblemSourcesTests`).
 final class LogisticProblemSourceTests: XCTestCase {
     var folder: URL!
 
@@ -33,39 +33,6 @@ final class LogisticProblemSourceTests: XCTestCase {
             """)
     }
 
-    func testLoadsALogisticSuiteGroupWithReferenceOptima() throws {
-        let path = try tinySuite()
-        let ps: [LogisticRegression<Double>] = try ProblemSource.logistic(path, split: .test, count: nil, optimum: true, group: 1)
-        XCTAssertEqual(ps.count, 2)
-        let g = try ProblemSuite(json: Data(contentsOf: URL(fileURLWithPath: path)), source: path).groups[1]
-        for (k, p) in ps.enumerated() {
-            XCTAssertEqual([p.nodes, p.samplesPerNode, p.dimension], [4, 20, 8])
-            // The same instance and optimum as `l2o problems generate` computes from the suite.
-            let expected = try g.logisticFamily(Double.self).instance(.test, index: k).withReferenceOptimum(FISTA(tolerance: 1e-12))
-            XCTAssertEqual(p.A, expected.A)
-            XCTAssertEqual(p.b, expected.b)
-            let opt = try XCTUnwrap(p.referenceOptimum)
-            XCTAssertEqual(opt.value, try XCTUnwrap(expected.referenceOptimum).value)
-            XCTAssertLessThan(opt.kktResidual, 1e-12)
-            XCTAssertGreaterThan(opt.x.normInf(), 0, "a non-zero optimum")
-        }
-        let loaded: (name: String, instances: [EvaluationInstance<Float>]) = try ProblemSource.evaluation(
-            path, split: .test, count: 1, group: 1, prefix: "test")
-        XCTAssertEqual(loaded.name, "Logistic(4,8,20,0.02)")
-        XCTAssertEqual(loaded.instances.map(\.name), ["test-0"])
-        let inst = loaded.instances[0]
-        XCTAssertEqual(inst.optimalValue, ps[0].referenceOptimum!.value)
-        XCTAssertEqual(inst.oracles.l1Weight, 0.02)
-        XCTAssertEqual(inst.objective(ps[0].referenceOptimum!.x.cast()), inst.optimalValue, accuracy: 1e-6)
-        // LASSO-only commands still refuse it, naming the family.
-        XCTAssertThrowsError(try ProblemSource.lasso(path, split: .test, count: 1, optimum: false, as: Double.self)) { error in
-            XCTAssertTrue("\(error)".contains("is logistic; this command needs LASSO problems"), "\(error)")
-        }
-        XCTAssertThrowsError(try ProblemSource.evaluation(path, split: .test, count: 1, group: 2, prefix: "t", as: Double.self)) { error in
-            XCTAssertTrue("\(error)".contains("--group 2 does not exist"), "\(error)")
-        }
-    }
-
     func testLoadsALogisticInstanceSetWrittenByProblemsGenerate() throws {
         let suite = try tinySuite()
         let h5 = folder.appendingPathComponent("tiny-test.h5").path
@@ -82,30 +49,6 @@ final class LogisticProblemSourceTests: XCTestCase {
             XCTAssertEqual(a.optimalValue, b.optimalValue, "F* read from the file is the suite's")
             XCTAssertEqual(a.oracles.gradients(X), b.oracles.gradients(X))
             XCTAssertEqual(a.objective(X.rows(0..<1).reshaped([6])), b.objective(X.rows(0..<1).reshaped([6])))
-        }
-    }
-
-    func testUnsupportedFamiliesAndMissingDataGiveClearErrors() throws {
-        let heat = try writeSuite("heat", """
-            {"name": "tiny-heat", "seed": 1, "groups": [{"family": "heat", "graph": {"type": "lattice2d", "rows": 3, "cols": 3},
-             "lambda": 1, "hotTemperature": 1, "coldTemperature": 0, "splits": {"train": 1}}]}
-            """)
-        XCTAssertThrowsError(try ProblemSource.evaluation(heat, split: .train, count: 1, prefix: "t", as: Double.self)) { error in
-            XCTAssertTrue("\(error)".contains("graph energy heat"), "\(error)")
-        }
-        let adult = try writeSuite("adult", """
-            {"name": "tiny-adult", "seed": 1, "groups": [{"family": "logistic-adult", "nodes": 2, "samplesPerNode": 5,
-             "lambda": 0.01, "splits": {"test": 1}}]}
-            """)
-        let empty = folder.appendingPathComponent("no-data").path
-        let previous = ProcessInfo.processInfo.environment[DataDirectory.environmentVariable]
-        setenv(DataDirectory.environmentVariable, empty, 1)
-        defer {
-            if let previous { setenv(DataDirectory.environmentVariable, previous, 1) } else { unsetenv(DataDirectory.environmentVariable) }
-        }
-        XCTAssertThrowsError(try ProblemSource.evaluation(adult, split: .test, count: 1, prefix: "t", as: Double.self)) { error in
-            XCTAssertTrue(error is InputError, "missing data is a data error (no usage text): \(type(of: error))")
-            XCTAssertTrue("\(error)".contains("not found; run `make deps`"), "\(error)")
         }
     }
 
