@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "L2ONN", dependencies: ["L2OCore"], swiftSettings: fast),
         .target(name: "L2OCheckpoint", dependencies: ["L2OCore", "CHDF5"], swiftSettings: fast),
         .target(name: "L2OData", dependencies: ["L2OCore", "CZlib", "CPNG"], swiftSettings: fast),
-        .target(name: "L2OOptimizees", dependencies: ["L2OCore", "L2ONN", "L2OData"], swiftSettings: fast),
+        .target(name: "L2OOptimizees", dependencies: ["L2OCore", "L2ONN", "L2OData", "L2OCheckpoint"], swiftSettings: fast),
         .target(name: "L2OOptimizers", dependencies: ["L2OCore", "L2ONN", "L2OOptimizees"], swiftSettings: fast),
         .target(
             name: "L2ODecentralized", dependencies: ["L2OCore", "L2ONN", "L2OOptimizees", "L2OOptimizers"],

@@ -31,7 +31,7 @@ public enum ProblemSources {
     public static func lasso<S: TensorScalar>(_ path: String, split: Split, count: Int?, optimum: Bool, group: Int = 0,
                                        as _: S.Type = S.self, progress: ((Int, Int) -> Void)? = nil, reference: ReferenceProgress? = nil) throws -> [LASSO<S>] {
         if isInstanceSet(path) {
-            var all = try instanceBatch(path, problem: .lasso).lassoInstances()
+            var all = try instanceSet(path, problem: .lasso).lassoInstances()
             if let count { all = Array(all.prefix(count)) }
             var out = [LASSO<S>]()
             for (k, p) in all.enumerated() {
@@ -92,13 +92,10 @@ extension ProblemSources {
     public static func isInstanceSet(_ path: String) -> Bool { path.hasSuffix(".h5") || path.hasSuffix(".hdf5") }
 
     /// The instances of an instance-set file (of kind `problem` when given, else of either kind).
-    public static func instanceBatch(_ path: String, problem: ProblemInstanceSet<Double>.Problem?) throws -> InstanceBatch<Double> {
-        let set: ProblemInstanceSet<Double>
-        do { set = try ProblemInstanceSet<Double>.read(from: URL(fileURLWithPath: path), problem: problem) } catch {
+    public static func instanceSet(_ path: String, problem: ProblemInstanceSet<Double>.Problem?) throws -> ProblemInstanceSet<Double> {
+        do { return try ProblemInstanceSet<Double>.read(from: URL(fileURLWithPath: path), problem: problem) } catch {
             throw SourceError.data("\(error)")
         }
-        return try InstanceBatch<Double>(problem: set.problem == .lasso ? .lasso : .logistic, lambda: set.lambda,
-                                         A: set.A, b: set.b, xStar: set.xStar, fStar: set.fStar)
     }
 
     /// Logistic-regression instances of `split` (`count` of them, or all) from a `logistic` or
@@ -109,7 +106,7 @@ extension ProblemSources {
                                           as _: S.Type = S.self, progress: ((Int, Int) -> Void)? = nil, reference: ReferenceProgress? = nil) throws -> [LogisticRegression<S>] {
         let available: Int, make: (Int) throws -> LogisticRegression<Double>
         if isInstanceSet(path) {
-            let all = try instanceBatch(path, problem: .logistic).logisticInstances()
+            let all = try instanceSet(path, problem: .logistic).logisticInstances()
             available = all.count
             make = { all[$0] }
         } else {

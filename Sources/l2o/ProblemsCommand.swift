@@ -128,7 +128,7 @@ struct ProblemsCommand: ParsableCommand {
         func write<S: TensorScalar>(_: S.Type, suite s: ProblemSuite, group g: ProblemSuite.Group, index: Int, split: Split, count n: Int) throws {
             let solver = FISTA(tolerance: tolerance)
             let label = "\(s.name) group \(index) \(g.name) \(split.rawValue)"
-            let batch: InstanceBatch<S>
+            var batch: ProblemInstanceSet<S>
             func draw<F: ProblemFamily>(_ family: F, _ solve: (F.Instance) throws -> F.Instance) throws -> [F.Instance] {
                 try (0..<n).map { k in
                     var p = try family.instance(split, index: k)
@@ -140,15 +140,15 @@ struct ProblemsCommand: ParsableCommand {
             do {
                 switch g.family {
                 case .lasso, .linearRegression:
-                    batch = try InstanceBatch(draw(g.lassoFamily(S.self)) { try $0.withReferenceOptimum(solver) })
+                    batch = try ProblemInstanceSet(draw(g.lassoFamily(S.self)) { try $0.withReferenceOptimum(solver) })
                 case .lassoPatches:
-                    batch = try InstanceBatch(draw(RealData.patchFamily(g, S.self)) { try $0.withReferenceOptimum(solver) })
+                    batch = try ProblemInstanceSet(draw(RealData.patchFamily(g, S.self)) { try $0.withReferenceOptimum(solver) })
                 case .heat, .kuramoto, .hopfKuramoto:
                     return try writeGraphEnergy(S.self, suite: s, group: g, index: index, split: split, count: n)
                 case .logistic:
-                    batch = try InstanceBatch(draw(g.logisticFamily(S.self)) { try $0.withReferenceOptimum(solver) })
+                    batch = try ProblemInstanceSet(draw(g.logisticFamily(S.self)) { try $0.withReferenceOptimum(solver) })
                 case .logisticAdult:
-                    batch = try InstanceBatch(draw(RealData.adultFamily(g, S.self)) { try $0.withReferenceOptimum(solver) })
+                    batch = try ProblemInstanceSet(draw(RealData.adultFamily(g, S.self)) { try $0.withReferenceOptimum(solver) })
                 }
             } catch let error as OptimizeeError {
                 FileHandle.standardError.write(Data("\n".utf8))
@@ -160,9 +160,8 @@ struct ProblemsCommand: ParsableCommand {
             FileHandle.standardError.write(Data("\n".utf8))
             let url = URL(fileURLWithPath: out)
             do {
-                let set = try ProblemInstanceSet<S>(
-                    problem: batch.problem == .lasso ? .lasso : .logistic, lambda: batch.lambda, A: batch.A, b: batch.b,
-                    xStar: batch.xStar, fStar: batch.fStar, seed: g.seed)
+                batch.seed = g.seed
+                let set = batch
                 var root = try set.hdf5Root(file: url.path)
                 root.attributes["suite"] = .string(s.name)
                 root.attributes["group"] = .integer(Int64(index))

@@ -4,28 +4,18 @@ import L2OCore
 import L2OCheckpoint
 @testable import L2OOptimizees
 
-/// Instances → `InstanceBatch` → `ProblemInstanceSet` (HDF5 file) → back, as `l2o problems generate` does.
+/// Instances → `ProblemInstanceSet` → HDF5 file → back, as `l2o problems generate` does.
 final class InstanceSetTests: XCTestCase {
-    func toSet<S>(_ batch: InstanceBatch<S>, seed: UInt64) throws -> ProblemInstanceSet<S> {
-        try ProblemInstanceSet(problem: batch.problem == .lasso ? .lasso : .logistic, lambda: batch.lambda, A: batch.A, b: batch.b,
-                               xStar: batch.xStar, fStar: batch.fStar, seed: seed)
-    }
-
-    func fromSet<S>(_ set: ProblemInstanceSet<S>) throws -> InstanceBatch<S> {
-        try InstanceBatch(problem: set.problem == .lasso ? .lasso : .logistic, lambda: set.lambda, A: set.A, b: set.b,
-                          xStar: set.xStar, fStar: set.fStar)
-    }
-
     func testLASSORoundTripThroughAnHDF5File() throws {
         let family = try LASSOFamily<Double>(nodes: 2, dimension: 6, samplesPerNode: 3, lambda: 0.1, seed: 21)
         let instances = try family.instances(.test, count: 3).map { try $0.withReferenceOptimum() }
-        let batch = try InstanceBatch(instances)
+        let batch = try ProblemInstanceSet(instances, seed: family.seed)
         XCTAssertEqual(batch.A.shape, [3, 2, 3, 6])
         XCTAssertEqual(batch.fStar?.shape, [3])
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("l2o-optimizees-\(UUID().uuidString).h5")
         defer { try? FileManager.default.removeItem(at: url) }
-        try toSet(batch, seed: family.seed).write(to: url)
-        let back = try fromSet(ProblemInstanceSet<Double>.read(from: url, problem: .lasso)).lassoInstances()
+        try batch.write(to: url)
+        let back = try ProblemInstanceSet<Double>.read(from: url, problem: .lasso).lassoInstances()
         XCTAssertEqual(back.count, 3)
         for (a, b) in zip(back, instances) {
             XCTAssertEqual(a.A, b.A)
@@ -41,11 +31,11 @@ final class InstanceSetTests: XCTestCase {
 
     func testLogisticBatchWithoutOptimaAndMismatchedShapes() throws {
         let small = try LogisticFamily<Float>(nodes: 2, dimension: 4, samplesPerNode: 3, lambda: 0.1, seed: 1)
-        let batch = try InstanceBatch(small.instances(.train, count: 2))
+        let batch = try ProblemInstanceSet(small.instances(.train, count: 2))
         XCTAssertNil(batch.xStar)
         XCTAssertEqual(try batch.logisticInstances().map(\.b), try small.instances(.train, count: 2).map(\.b))
         let other = try LogisticFamily<Float>(nodes: 2, dimension: 5, samplesPerNode: 3, lambda: 0.1, seed: 1).instance(.train, index: 0)
-        XCTAssertThrowsError(try InstanceBatch([small.instance(.train, index: 0), other]))
-        XCTAssertThrowsError(try InstanceBatch([LASSO<Float>]()))
+        XCTAssertThrowsError(try ProblemInstanceSet([small.instance(.train, index: 0), other]))
+        XCTAssertThrowsError(try ProblemInstanceSet([LASSO<Float>]()))
     }
 }
