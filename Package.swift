@@ -3,7 +3,11 @@ import PackageDescription
 
 import Foundation
 
-/// Release builds drop bounds checks in the numeric kernels; debug builds keep every check.
+/// Release builds drop bounds and overflow checks (`-Ounchecked`) in the numeric modules, where
+/// they cost up to 27% (`docs/performance.md`, "Checked and unchecked release builds"); the modules
+/// that parse what users hand in — files (`L2OCheckpoint`, `L2OData`) and flags (`l2o`) — keep
+/// them (`-O`). Every check bad input can reach throws a typed error either way; debug builds keep
+/// every check.
 /// `L2O_TARGET_CPU` (set by the Makefile when the CPU has AVX2 and FMA, e.g. `haswell`) lets the
 /// vectorized kernels use those instructions; without it the code runs on any x86-64.
 /// An empty value means a generic x86-64 build.
@@ -12,6 +16,7 @@ let targetCPU = targetCPUName.map { ["-target-cpu", $0] } ?? []
 let fast: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked"] + targetCPU, .when(configuration: .release)),
 ]
+let checked: [SwiftSetting] = targetCPU.isEmpty ? [] : [.unsafeFlags(targetCPU, .when(configuration: .release))]
 /// The C kernels are always optimized (they are small and hot); with a target CPU they use its
 /// vector instructions (AVX2/FMA paths), otherwise portable scalar code.
 let cFast: [CSetting] = [
@@ -44,8 +49,8 @@ let package = Package(
         .target(name: "CL2OKernels", path: "Sources/CL2OKernels", cSettings: cFast),
         .target(name: "L2OCore", dependencies: ["CBLAS", "CL2OKernels"], swiftSettings: fast),
         .target(name: "L2ONN", dependencies: ["L2OCore"], swiftSettings: fast),
-        .target(name: "L2OCheckpoint", dependencies: ["L2OCore", "CHDF5"], swiftSettings: fast),
-        .target(name: "L2OData", dependencies: ["L2OCore", "CZlib", "CPNG"], swiftSettings: fast),
+        .target(name: "L2OCheckpoint", dependencies: ["L2OCore", "CHDF5"], swiftSettings: checked),
+        .target(name: "L2OData", dependencies: ["L2OCore", "CZlib", "CPNG"], swiftSettings: checked),
         .target(name: "L2OOptimizees", dependencies: ["L2OCore", "L2ONN", "L2OData", "L2OCheckpoint"], swiftSettings: fast),
         .target(name: "L2OOptimizers", dependencies: ["L2OCore", "L2ONN", "L2OOptimizees"], swiftSettings: fast),
         .target(
@@ -65,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "l2o",
             dependencies: ["L2O", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: fast),
+            swiftSettings: checked),
         .testTarget(name: "L2OCoreTests", dependencies: ["L2OCore"]),
         .testTarget(name: "L2ONNTests", dependencies: ["L2ONN"]),
         .testTarget(name: "L2OCheckpointTests", dependencies: ["L2OCheckpoint"]),

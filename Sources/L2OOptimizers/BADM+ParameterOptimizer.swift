@@ -38,7 +38,11 @@ extension BADM: ParameterOptimizer {
 
     /// One batch: (5), (4b), (6) for every sub-batch in parallel, then the aggregation (7); the
     /// whole batch is skipped (weights, duals and moments kept) if the aggregate is not finite.
+    /// Specialized for Float and Double: callers reach it through `any ParameterOptimizer`, and
+    /// unspecialized dictionary traffic on `Tensor<Scalar>` costs generic-metadata lookups.
     @discardableResult
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step(_ state: inout OptimizerState<Scalar>, parameters: NamedParameters<Scalar>, context: StepContext<Scalar>) throws -> StepReport {
         guard let oracle = context.subBatches else {
             throw OptimizerError.invalidArgument(operation: "badm.step",
@@ -48,8 +52,9 @@ extension BADM: ParameterOptimizer {
             throw OptimizerError.invalidArgument(operation: "badm.step", message: "the batch has no samples")
         }
         try state.validate(against: parameters)
-        let expected = Set(slotNames)
-        guard Set(state.slots.keys) == expected else {
+        let labels = (0..<dualSlotCount).map(slotLabel)
+        let dualKeys = labels.map { "dual." + $0 }, momentKeys = labels.map { "second_moment." + $0 }
+        guard state.slots.count == 2 * labels.count, (dualKeys + momentKeys).allSatisfy({ state.slots[$0] != nil }) else {
             throw OptimizerError.stateDoesNotMatchParameters(
                 detail: "the state holds \(state.slots.count / 2) dual slots, this BADM (\(bookkeeping.rawValue), \(subBatchCount) sub-batches) needs \(dualSlotCount)")
         }
@@ -65,8 +70,8 @@ extension BADM: ParameterOptimizer {
         var engine = BADMState<Scalar>(
             parameters: parameters.map { ($0.name, $0.parameter.shape) }, bookkeeping: bookkeeping,
             subBatchCount: subBatchCount, batchCount: bookkeeping == .perSubBatchSlot ? 0 : batchCount,
-            duals: (0..<dualSlotCount).map { k in parameters.map { state.slots["dual.\(slotLabel(k))"]![$0.name]! } },
-            secondMoments: (0..<dualSlotCount).map { k in parameters.map { state.slots["second_moment.\(slotLabel(k))"]![$0.name]! } })
+            duals: dualKeys.map { key in let byName = state.slots[key]!; return parameters.map { byName[$0.name]! } },
+            secondMoments: momentKeys.map { key in let byName = state.slots[key]!; return parameters.map { byName[$0.name]! } })
         let (oldStep, oldSkipped) = (state.step, state.skippedSteps)
         engine.passes = oldStep
         engine.skippedBatches = oldSkipped
@@ -74,9 +79,9 @@ extension BADM: ParameterOptimizer {
         state.scratch = nil
         state.slots.removeAll(keepingCapacity: true)
         defer {
-            for k in 0..<dualSlotCount {
-                state.slots["dual.\(slotLabel(k))"] = Dictionary(uniqueKeysWithValues: parameters.indices.map { (parameters[$0].name, engine.duals[k][$0]) })
-                state.slots["second_moment.\(slotLabel(k))"] = Dictionary(uniqueKeysWithValues: parameters.indices.map { (parameters[$0].name, engine.secondMoments[k][$0]) })
+            for k in labels.indices {
+                state.slots[dualKeys[k]] = Dictionary(uniqueKeysWithValues: parameters.indices.map { (parameters[$0].name, engine.duals[k][$0]) })
+                state.slots[momentKeys[k]] = Dictionary(uniqueKeysWithValues: parameters.indices.map { (parameters[$0].name, engine.secondMoments[k][$0]) })
             }
             // The engine counts every batch as a pass; `step` counts applied batches only.
             state.skippedSteps = engine.skippedBatches
