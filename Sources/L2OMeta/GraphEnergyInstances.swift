@@ -76,7 +76,7 @@ public enum GraphEnergyInstances {
     /// `progress(k, n, instance)` is called after each instance.
     public static func write<S: TensorScalar>(_: S.Type, suite s: ProblemSuite, group g: ProblemSuite.Group, index: Int, split: Split, count n: Int,
                                              to url: URL, progress: ((Int, Int, Instance<S>) -> Void)? = nil) throws {
-        guard let spec = g.graphEnergy else { throw SourceError.selection("group \(index) (\(g.name)) is not a graph energy") }
+        guard let spec = g.graphEnergy else { throw SourceError.data("group \(index) (\(g.name)) has no graph: the suite does not describe a graph energy") }
         var root = HDF5Group(attributes: [
             "format": .string("l2o-graph-energy-instances"), "format_version": .integer(1),
             "energy": .string(g.family.rawValue), "suite": .string(s.name), "group": .integer(Int64(index)),

@@ -144,11 +144,11 @@ extension ProblemSources {
         let names = { (n: Int) in (0..<n).map { "\(prefix)-\($0)" } }
         if try isLogistic(path, group: group) {
             let ps: [LogisticRegression<S>] = try logistic(path, split: split, count: count, optimum: true, group: group, progress: progress, reference: reference)
-            let p = ps[0]
+            guard let p = ps.first else { throw SourceError.selection("\(path) gives no \(split.rawValue) instances (count \(count.map(String.init) ?? "all"))") }
             return ("Logistic(\(p.nodes),\(p.dimension),\(p.samplesPerNode),\(p.lambda))", try evaluationInstances(ps, names: names(ps.count)))
         }
         let ps: [LASSO<S>] = try lasso(path, split: split, count: count, optimum: true, group: group, progress: progress, reference: reference)
-        let p = ps[0]
+        guard let p = ps.first else { throw SourceError.selection("\(path) gives no \(split.rawValue) instances (count \(count.map(String.init) ?? "all"))") }
         return ("LASSO(\(p.nodes),\(p.dimension),\(p.samplesPerNode),\(p.lambda))", try evaluationInstances(ps, names: names(ps.count)))
     }
 

@@ -58,6 +58,18 @@ extension BADM: ParameterOptimizer {
             throw OptimizerError.stateDoesNotMatchParameters(
                 detail: "the state holds \(state.slots.count / 2) dual slots, this BADM (\(bookkeeping.rawValue), \(subBatchCount) sub-batches) needs \(dualSlotCount)")
         }
+        // Slots are public and may have been edited: every slot must hold exactly these
+        // parameters with their shapes (the pass engine writes through raw buffers).
+        guard Set(parameters.map(\.name)).count == parameters.count else {
+            throw OptimizerError.stateDoesNotMatchParameters(detail: "two parameters share a name")
+        }
+        for key in dualKeys + momentKeys {
+            let byName = state.slots[key]!
+            guard byName.count == parameters.count,
+                  parameters.allSatisfy({ byName[$0.name]?.shape == $0.parameter.shape }) else {
+                throw OptimizerError.stateDoesNotMatchParameters(detail: "slot '\(key)' does not hold one tensor of the parameter's shape for each of \(parameters.map(\.name))")
+            }
+        }
         var batchOffset = 0
         if bookkeeping == .perBatchAndSubBatch {
             guard oracle.batchCount == batchCount, (0..<batchCount).contains(oracle.batchIndex) else {
@@ -66,7 +78,7 @@ extension BADM: ParameterOptimizer {
             }
             batchOffset = oracle.batchIndex
         }
-        // Move the tensors into the engine's layout (no copies: tensors are references) and back.
+        // Move the tensors into the engine's layout and back (no copies: tensors are copy-on-write).
         var engine = BADMState<Scalar>(
             parameters: parameters.map { ($0.name, $0.parameter.shape) }, bookkeeping: bookkeeping,
             subBatchCount: subBatchCount, batchCount: bookkeeping == .perSubBatchSlot ? 0 : batchCount,
@@ -75,7 +87,12 @@ extension BADM: ParameterOptimizer {
         let (oldStep, oldSkipped) = (state.step, state.skippedSteps)
         engine.passes = oldStep
         engine.skippedBatches = oldSkipped
-        engine.workspace = state.scratch as? BADMWorkspace<Scalar>
+        // The workspace is laid out by parameter position: reuse it only for the same shapes in
+        // the same order (the state accepts its parameters in any order).
+        if let ws = state.scratch as? BADMWorkspace<Scalar>, ws.next.map(\.shape) == parameters.map(\.parameter.shape),
+           ws.perKind == subBatchCount * parameters.count {
+            engine.workspace = ws
+        }
         state.scratch = nil
         state.slots.removeAll(keepingCapacity: true)
         defer {
@@ -99,7 +116,9 @@ extension BADM: ParameterOptimizer {
     }
 
     /// As the default, and also reads states saved under BADM's earlier value names (`passes`,
-    /// `skipped_batches`).
+    /// `skipped_batches`). Those counted passes (a `Trainer` stored its epochs there), `step` counts
+    /// batches; BADM's update does not depend on either, so a resumed run continues identically
+    /// and only the counter's meaning changes from there on.
     public func importState(_ export: ExportedOptimizerState<Scalar>, for parameters: NamedParameters<Scalar>) throws -> OptimizerState<Scalar> {
         var e = export
         if e.values["step"] == nil, let p = e.values.removeValue(forKey: "passes") { e.values["step"] = p }

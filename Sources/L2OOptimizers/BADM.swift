@@ -166,8 +166,8 @@ public struct BADM<Scalar: TensorScalar> {
         let offset = batchOffset ?? 0
         if bookkeeping == .perBatchAndSubBatch,
            batchOffset == nil ? batchCount != state.batchCount : (offset < 0 || offset + batchCount > state.batchCount) {
-            throw OptimizerError.invalidArgument(operation: "BADM.step",
-                message: "the state holds duals for \(state.batchCount) batches but the data has \(batchOffset == nil ? batchCount : offset + batchCount); make BADM with batchCount: \(batchOffset == nil ? batchCount : offset + batchCount) or use .perSubBatchSlot")
+            throw OptimizerError.invalidArgument(operation: "BADM.pass",
+                message: "the state holds duals for \(state.batchCount) batches but the data has \(batchOffset == nil ? batchCount : offset + batchCount); keep duals for that many batches (BADM's batchCount) or use .perSubBatchSlot")
         }
         let total = (0..<batchCount).reduce(0) { $0 + source.sampleCount(ofBatch: $1) }
         guard total > 0 else {

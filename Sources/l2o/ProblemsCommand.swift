@@ -156,6 +156,9 @@ struct ProblemsCommand: ParsableCommand {
             } catch let error as DataError {
                 FileHandle.standardError.write(Data("\n".utf8))
                 throw InputError("\(error)")
+            } catch let error as CheckpointError {
+                FileHandle.standardError.write(Data("\n".utf8))
+                throw InputError("\(error)")
             }
             FileHandle.standardError.write(Data("\n".utf8))
             let url = URL(fileURLWithPath: out)

@@ -169,6 +169,32 @@ final class BADMTests: XCTestCase {
         }
     }
 
+    /// The same state stepped with its parameters listed in another order (allowed: states are
+    /// keyed by name) gives the same weights as the original order: the reused scratch space,
+    /// laid out by position, is rebuilt instead of written out of bounds.
+    func testParameterOrderMayChangeBetweenSteps() throws {
+        let badm = try BADM<Double>(rho: 2, sigma: 3, subBatchCount: 2)
+        func oracle(_ order: [Int]) -> SubBatchOracle<Double> {
+            SubBatchOracle(sampleCount: 4) { range, w in
+                // Gradient of ½Σ‖w_k − (k+1)·s‖² over samples s in range, per tensor in the given order.
+                let s = Double(range.lowerBound + 1)
+                return (0, order.indices.map { i in w[i] - Tensor(repeating: Double(order[i] + 1) * s, shape: w[i].shape) })
+            }
+        }
+        let a = makeParameters([("a", [1, 2, 3, 4, 5]), ("b", [0.5])], Double.self)
+        let b = makeParameters([("a", [1, 2, 3, 4, 5]), ("b", [0.5])], Double.self)
+        var sa = badm.makeState(for: a), sb = badm.makeState(for: b)
+        for k in 0..<4 {
+            try badm.step(&sa, parameters: a, context: StepContext(iteration: k, subBatches: oracle([0, 1])))
+            // Alternate the order, so the scratch made for one layout meets the other.
+            let order = k % 2 == 0 ? [1, 0] : [0, 1]
+            try badm.step(&sb, parameters: order.map { b[$0] }, context: StepContext(iteration: k, subBatches: oracle(order)))
+        }
+        XCTAssertEqual(a[0].parameter.value, b[0].parameter.value)
+        XCTAssertEqual(a[1].parameter.value, b[1].parameter.value)
+        XCTAssertEqual(sa, sb)
+    }
+
     func testStepNeedsTheSubBatchOracleAndAMatchingState() throws {
         let badm = try BADM<Double>(subBatchCount: 3)
         let params = makeParameters([("w", [0.5, -0.25, 1.0])], Double.self)
@@ -191,6 +217,13 @@ final class BADMTests: XCTestCase {
         var s = perBatch.makeState(for: params)
         let outside = SubBatchOracle<Double>(sampleCount: 4, batchIndex: 3, batchCount: 4) { _, w in (0, [w[0]]) }
         guard case .invalidArgument? = assertOptimizerError(try perBatch.step(&s, parameters: params, context: StepContext(iteration: 0, subBatches: outside))) else {
+            return XCTFail()
+        }
+        // A slot edited to the wrong shape is refused before the engine touches it.
+        var edited = badm.makeState(for: params)
+        edited.slots["dual.n1"]!["w"] = Tensor([1, 2])
+        let fine = SubBatchOracle<Double>(sampleCount: 4) { _, w in (0, [w[0]]) }
+        guard case .stateDoesNotMatchParameters? = assertOptimizerError(try badm.step(&edited, parameters: params, context: StepContext(iteration: 0, subBatches: fine))) else {
             return XCTFail()
         }
         // The oracle's errors reach the caller and leave the state usable.
