@@ -11,7 +11,7 @@ struct LearnedCurvesCommand: ParsableCommand {
         discussion: """
             Adam's learning rate is chosen from --adam-lrs by the lowest mean loss after --steps \
             steps on --tune-tasks training tasks (the learned optimizer's own training split); both \
-            then train --tasks held-out tasks (new initial weights and samples) for --steps \
+            then train --held-out held-out tasks (new initial weights and samples) for --steps \
             minibatch steps. Writes a table of the mean loss (over all of a task's samples) at \
             each of --marks to --out/curves.md and the raw numbers to curves.json.
             """)
