@@ -110,7 +110,9 @@ public final class MetaTrainer<Rule: LearnedOptimizer> {
     /// Seconds of training done before this process (from a resumed checkpoint) plus this process's.
     public internal(set) var secondsBefore = 0.0
     var optimizer: Adam<Scalar>
-    var epochLosses = [Double](), epochFinals = [Double](), epochSkipped = 0, epochStart = Date()
+    /// The epoch in progress: its windows' losses and final objectives, skipped windows, and the
+    /// seconds it ran before this process (a resumed run continues the same epoch summary).
+    var epochLosses = [Double](), epochFinals = [Double](), epochSkipped = 0, epochStart = Date(), epochSecondsBefore = 0.0
 
     /// A trainer of `rule` on `training` (`settings`: batch size, seed, and the Adam
     /// meta-optimizer's clipping and weight decay).
@@ -252,8 +254,8 @@ public final class MetaTrainer<Rule: LearnedOptimizer> {
                     stage: position.stage, epoch: position.epoch,
                     meanLoss: epochLosses.isEmpty ? .nan : epochLosses.reduce(0, +) / Double(epochLosses.count),
                     finalObjective: epochFinals.isEmpty ? .nan : epochFinals.reduce(0, +) / Double(epochFinals.count),
-                    seconds: Date().timeIntervalSince(epochStart), skippedWindows: epochSkipped))
-                epochLosses = []; epochFinals = []; epochSkipped = 0; epochStart = Date()
+                    seconds: epochSecondsBefore + Date().timeIntervalSince(epochStart), skippedWindows: epochSkipped))
+                epochLosses = []; epochFinals = []; epochSkipped = 0; epochStart = Date(); epochSecondsBefore = 0
                 position.epoch += 1
                 position.batch = 0
                 if stage.earlyAdvance && lastPerIteration.count >= 2 {

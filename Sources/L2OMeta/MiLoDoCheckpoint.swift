@@ -130,6 +130,9 @@ extension MetaTrainer {
         let enc = JSONEncoder()
         enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         training.values["history"] = .string(String(decoding: try enc.encode(history), as: UTF8.self))
+        let current = EpochInProgress(losses: epochLosses, finals: epochFinals, skipped: epochSkipped,
+                                      seconds: epochSecondsBefore + Date().timeIntervalSince(epochStart))
+        training.values["epoch_in_progress"] = .string(String(decoding: try enc.encode(current), as: UTF8.self))
         return Checkpoint(resumeOf: rule.kind, config: try Checkpoint.configJSON(config), seed: settings.seed,
                           parameters: CheckpointSection(parameters: rule.namedParameters()),
                           optimizerState: opt, training: training, metadata: metadata)
@@ -213,10 +216,36 @@ extension MetaTrainer {
         } catch let e as OptimizerError {
             throw MetaTrainingError.resume("\(file): the meta-optimizer state (group optimizer_state) is not usable: \(e)")
         }
+        // The epoch in progress (absent from files of earlier versions: that epoch's summary then
+        // covers only the part trained after the resume).
+        var current = EpochInProgress(losses: [], finals: [], skipped: 0, seconds: 0)
+        if t.values["epoch_in_progress"] != nil {
+            do {
+                current = try dec.decode(EpochInProgress.self, from: Data(try t.string(named: "epoch_in_progress").utf8))
+            } catch let e as CheckpointError {
+                throw e
+            } catch {
+                throw MetaTrainingError.resume("\(file): training@epoch_in_progress is not readable (\(error)); the file was damaged or edited")
+            }
+            guard current.skipped >= 0, current.seconds.isFinite, current.seconds >= 0,
+                  current.losses.count <= ResourceLimits.maximumIterations, current.finals.count <= ResourceLimits.maximumIterations else {
+                throw MetaTrainingError.resume("\(file): training@epoch_in_progress holds impossible counts; the file was damaged or edited")
+            }
+        }
         try checkpoint.load(into: rule.namedParameters())  // all or nothing; last of the checks
         optimizerState = newOptimizerState
         position = newPosition
         secondsBefore = seconds
         history = newHistory
+        epochLosses = current.losses
+        epochFinals = current.finals
+        epochSkipped = current.skipped
+        epochSecondsBefore = current.seconds
+        epochStart = Date()
     }
+}
+
+/// The accumulators of the epoch a resume checkpoint was written in.
+struct EpochInProgress: Codable {
+    var losses: [Double], finals: [Double], skipped: Int, seconds: Double
 }

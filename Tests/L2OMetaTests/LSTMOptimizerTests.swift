@@ -129,6 +129,9 @@ final class LSTMOptimizerTests: XCTestCase {
         try straight.run()
         for (name, t) in straight.rule.net.parameterTensors() { XCTAssertEqual(resumed.rule.net.parameterTensors()[name], t, name) }
         XCTAssertEqual(straight.history.count, 6)
+        // Killed mid-epoch, the resumed run's epoch summaries still cover every window of each epoch.
+        XCTAssertEqual(resumed.history.map(\.meanLoss), straight.history.map(\.meanLoss))
+        XCTAssertEqual(resumed.history.map(\.finalObjective), straight.history.map(\.finalObjective))
         let after = try heldOutLoss(straight.rule)
         XCTAssertLessThan(after, before, "meta-training improves the held-out loss after 20 steps (\(before) → \(after))")
         // A weights checkpoint rebuilds the same optimizer.
