@@ -18,18 +18,23 @@ extension BADM: ParameterOptimizer {
         bookkeeping == .perSubBatchSlot ? "n\(k)" : "b\(k / subBatchCount).n\(k % subBatchCount)"
     }
 
-    public var slotNames: [String] {
-        (0..<dualSlotCount).map { "dual.\(slotLabel($0))" } + (0..<dualSlotCount).map { "second_moment.\(slotLabel($0))" }
+    /// The slot names of the duals and of the second moments, in dual-slot order.
+    var slotKeys: (duals: [String], moments: [String]) {
+        let labels = (0..<dualSlotCount).map(slotLabel)
+        return (labels.map { "dual." + $0 }, labels.map { "second_moment." + $0 })
     }
+
+    public var slotNames: [String] { slotKeys.duals + slotKeys.moments }
 
     /// Duals 0 and second moments m⁰ for every slot.
     public func makeState(for parameters: NamedParameters<Scalar>) -> OptimizerState<Scalar> {
         var state = OptimizerState<Scalar>(parameters: parameters.map { ($0.name, $0.parameter.shape) })
+        let keys = slotKeys
         for k in 0..<dualSlotCount {
-            state.slots["dual.\(slotLabel(k))"] = Dictionary(uniqueKeysWithValues: parameters.map {
+            state.slots[keys.duals[k]] = Dictionary(uniqueKeysWithValues: parameters.map {
                 ($0.name, Tensor<Scalar>.zeros($0.parameter.shape))
             })
-            state.slots["second_moment.\(slotLabel(k))"] = Dictionary(uniqueKeysWithValues: parameters.map {
+            state.slots[keys.moments[k]] = Dictionary(uniqueKeysWithValues: parameters.map {
                 ($0.name, Tensor<Scalar>(repeating: Scalar(initialSecondMoment), shape: $0.parameter.shape))
             })
         }
@@ -52,9 +57,8 @@ extension BADM: ParameterOptimizer {
             throw OptimizerError.invalidArgument(operation: "badm.step", message: "the batch has no samples")
         }
         try state.validate(against: parameters)
-        let labels = (0..<dualSlotCount).map(slotLabel)
-        let dualKeys = labels.map { "dual." + $0 }, momentKeys = labels.map { "second_moment." + $0 }
-        guard state.slots.count == 2 * labels.count, (dualKeys + momentKeys).allSatisfy({ state.slots[$0] != nil }) else {
+        let (dualKeys, momentKeys) = slotKeys
+        guard state.slots.count == 2 * dualKeys.count, (dualKeys + momentKeys).allSatisfy({ state.slots[$0] != nil }) else {
             throw OptimizerError.stateDoesNotMatchParameters(
                 detail: "the state holds \(state.slots.count / 2) dual slots, this BADM (\(bookkeeping.rawValue), \(subBatchCount) sub-batches) needs \(dualSlotCount)")
         }
@@ -96,7 +100,7 @@ extension BADM: ParameterOptimizer {
         state.scratch = nil
         state.slots.removeAll(keepingCapacity: true)
         defer {
-            for k in labels.indices {
+            for k in dualKeys.indices {
                 state.slots[dualKeys[k]] = Dictionary(uniqueKeysWithValues: parameters.indices.map { (parameters[$0].name, engine.duals[k][$0]) })
                 state.slots[momentKeys[k]] = Dictionary(uniqueKeysWithValues: parameters.indices.map { (parameters[$0].name, engine.secondMoments[k][$0]) })
             }
