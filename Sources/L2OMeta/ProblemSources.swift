@@ -43,17 +43,11 @@ public enum ProblemSources {
             return out
         }
         let (suite, g) = try suiteGroup(path, group)
-        let make: (Int) throws -> LASSO<Double>
-        switch g.family {
-        case .lasso, .linearRegression:
-            let family = try g.lassoFamily(Double.self)
-            make = { try family.instance(split, index: $0) }
-        case .lassoPatches:
-            let family = try patchFamily(g, Double.self)
-            make = { try family.instance(split, index: $0) }
-        case .logistic, .logisticAdult, .heat, .kuramoto, .hopfKuramoto:
-            throw SourceError.selection("suite \(suite.name) group \(group) is \(g.family.rawValue); this command needs LASSO problems")
+        guard g.kind == .lasso else {
+            throw SourceError.selection("suite \(suite.name) group \(group) is \(g.familyKey); this command needs LASSO problems (\(familyKeys(.lasso)))")
         }
+        guard case .lasso(let instance) = try loading({ try g.problems(Double.self) }) else { throw SourceError.data("\(g.familyKey) did not make LASSO problems") }
+        let make = { try instance(split, $0) }
         let available = g.splits[split] ?? 0
         let n = min(count ?? available, available)
         guard n > 0 else { throw SourceError.selection("suite \(suite.name) group \(group) has no \(split.rawValue) instances") }
@@ -111,16 +105,13 @@ extension ProblemSources {
             make = { all[$0] }
         } else {
             let (suite, g) = try suiteGroup(path, group)
-            switch g.family {
-            case .logistic:
-                let family = try loading { try g.logisticFamily(Double.self) }
-                make = { try family.instance(split, index: $0) }
-            case .logisticAdult:
-                let family = try adultFamily(g, Double.self)
-                make = { try family.instance(split, index: $0) }
-            case .lasso, .linearRegression, .lassoPatches, .heat, .kuramoto, .hopfKuramoto:
-                throw SourceError.selection("suite \(suite.name) group \(group) is \(g.family.rawValue); this command needs logistic-regression problems")
+            guard g.kind == .logistic else {
+                throw SourceError.selection("suite \(suite.name) group \(group) is \(g.familyKey); this command needs logistic-regression problems (\(familyKeys(.logistic)))")
             }
+            guard case .logistic(let instance) = try loading({ try g.problems(Double.self) }) else {
+                throw SourceError.data("\(g.familyKey) did not make logistic-regression problems")
+            }
+            make = { try instance(split, $0) }
             available = g.splits[split] ?? 0
             guard available > 0 else { throw SourceError.selection("suite \(suite.name) group \(group) has no \(split.rawValue) instances") }
             try g.checkMemory(instances: min(count ?? available, available), what: "\(path), group \(group)")
@@ -161,11 +152,17 @@ extension ProblemSources {
             return file.attributes["problem"]?.stringValue == ProblemInstanceSet<Double>.Problem.logistic.rawValue
         }
         let (suite, g) = try suiteGroup(path, group)
-        let family = g.family
-        if family.isGraphEnergy {
-            throw SourceError.selection("suite \(suite.name) group \(group) is the graph energy \(family.rawValue), which has no decentralized node oracles; this command runs LASSO and logistic-regression problems (graph energies: `l2o bench graph-energy`)")
+        switch g.kind {
+        case .graphEnergy:
+            throw SourceError.selection("suite \(suite.name) group \(group) is the graph energy \(g.familyKey), which has no decentralized node oracles; this command runs LASSO and logistic-regression problems (graph energies: `l2o bench graph-energy`)")
+        case .logistic: return true
+        case .lasso: return false
         }
-        return family == .logistic || family == .logisticAdult
+    }
+
+    /// The registered families of a kind, for messages.
+    static func familyKeys(_ kind: SuiteProblemKind) -> String {
+        SuiteFamilies.keys.filter { SuiteFamilies.named($0)?.kind == kind }.joined(separator: ", ")
     }
 }
 
@@ -184,20 +181,6 @@ extension ProblemSources {
         } catch let error as OptimizeeError {
             throw SourceError.data("\(error)")
         }
-    }
-
-    /// The `lasso-patches` family of `group` over `NaturalImages` (`make data` fetches them into
-    /// `Data/`, or set `L2O_DATA_DIR`).
-    public static func patchFamily<S: TensorScalar>(_ group: ProblemSuite.Group, _: S.Type = S.self) throws -> PatchLASSOFamily<S> {
-        try loading {
-            try group.patchLASSOFamily(S.self, dictionaryImages: NaturalImages.load(NaturalImages.dictionaryImages),
-                                       targetImages: NaturalImages.load(NaturalImages.targetImages))
-        }
-    }
-
-    /// The `logistic-adult` family of `group` over `Adult.load()`.
-    public static func adultFamily<S: TensorScalar>(_ group: ProblemSuite.Group, _: S.Type = S.self) throws -> AdultLogisticFamily<S> {
-        try loading { try group.adultLogisticFamily(S.self, data: Adult.load()) }
     }
 
     /// Runs `body`, turning data and family errors into `SourceError.data`.

@@ -25,45 +25,36 @@ public struct GraphEnergySpec: Sendable, Equatable {
         self.s1 = s1
         self.s2 = s2
     }
-
-    /// The family name, without building the graph.
-    func name(_ family: ProblemSuite.Family) -> String {
-        switch family {
-        case .heat: return HeatDiffusionFamily<Double>.name(graph: graph, parameters: heat)
-        case .hopfKuramoto: return HopfKuramotoFamily<Double>.name(graph: graph, s1: s1, s2: s2)
-        default: return KuramotoFamily<Double>.name(graph: graph)
-        }
-    }
 }
 
 extension ProblemSuite.Group {
-    func graphSpec(_ expected: ProblemSuite.Family) throws -> GraphEnergySpec {
-        guard family == expected, let graphEnergy else {
-            throw OptimizeeError.invalidArgument(what: "suite group \(family.rawValue)", detail: "is not a \(expected.rawValue) family")
+    func graphSpec(_ expected: any SuiteFamily.Type) throws -> GraphEnergySpec {
+        guard family.key == expected.key, let graphEnergy else {
+            throw OptimizeeError.invalidArgument(what: "suite group \(family.key)", detail: "is not a \(expected.key) family")
         }
         return graphEnergy
     }
 
     /// The family for `heat` groups (reads a mesh file; a missing one throws `DataError.fileNotFound`).
     public func heatFamily<S: TensorScalar>(_: S.Type = S.self) throws -> HeatDiffusionFamily<S> {
-        let spec = try graphSpec(.heat)
+        let spec = try graphSpec(HeatSuiteFamily.self)
         return try HeatDiffusionFamily(graph: spec.graph, parameters: spec.heat, seed: seed)
     }
 
     /// The family for `kuramoto` groups.
     public func kuramotoFamily<S: TensorScalar>(_: S.Type = S.self) throws -> KuramotoFamily<S> {
-        try KuramotoFamily(graph: try graphSpec(.kuramoto).graph, seed: seed)
+        try KuramotoFamily(graph: try graphSpec(KuramotoSuiteFamily.self).graph, seed: seed)
     }
 
     /// The family for `hopf-kuramoto` groups.
     public func hopfKuramotoFamily<S: TensorScalar>(_: S.Type = S.self) throws -> HopfKuramotoFamily<S> {
-        let spec = try graphSpec(.hopfKuramoto)
+        let spec = try graphSpec(HopfKuramotoSuiteFamily.self)
         return try HopfKuramotoFamily(graph: spec.graph, s1: spec.s1, s2: spec.s2, seed: seed)
     }
 }
 
 extension SuiteReader {
-    func number(_ value: JSONValue?, _ path: String, default fallback: Double? = nil) throws -> Double {
+    public func number(_ value: JSONValue?, _ path: String, default fallback: Double? = nil) throws -> Double {
         guard let value else {
             if let fallback { return fallback }
             throw fail(path, "is missing")
@@ -72,14 +63,14 @@ extension SuiteReader {
         return d
     }
 
-    func flag(_ value: JSONValue?, _ path: String) throws -> Bool {
+    public func flag(_ value: JSONValue?, _ path: String) throws -> Bool {
         guard let value else { return false }
         guard case .bool(let b) = value else { throw fail(path, "must be true or false, got \(value)") }
         return b
     }
 
     /// The `graph` object of a group.
-    func graphRecipe(_ value: JSONValue?, _ path: String) throws -> GraphRecipe {
+    public func graphRecipe(_ value: JSONValue?, _ path: String) throws -> GraphRecipe {
         guard case .object(let raw)? = value else {
             throw fail(path, "must be an object such as {\"type\": \"lattice2d\", \"rows\": 75, \"cols\": 75}")
         }
@@ -123,35 +114,15 @@ extension SuiteReader {
         return recipe
     }
 
-    /// A `heat`, `kuramoto` or `hopf-kuramoto` group (no list expansion).
-    func graphGroup(_ raw: [String: JSONValue], _ path: String, family: ProblemSuite.Family, index: Int, suiteSeed: UInt64) throws -> ProblemSuite.Group {
-        var allowed: Set<String> = ["family", "graph", "seed", "splits"]
-        switch family {
-        case .heat: allowed.formUnion(["lambda", "hotTemperature", "coldTemperature", "features", "hotFraction", "coldFraction"])
-        case .hopfKuramoto: allowed.formUnion(["s1", "s2"])
-        default: break
-        }
-        let go = try object(.object(raw), path, allowed: allowed)
+    /// A graph-energy group (no list expansion): keys `family`, `graph`, `seed`, `splits` and the
+    /// family's `parameterKeys`, which `parameters` reads into the energy's spec, its features per
+    /// graph node and the group's `lambda`.
+    public func graphGroup(_ raw: [String: JSONValue], path: String, family: any SuiteFamily.Type, parameterKeys: [String], defaultSeed: UInt64,
+                           parameters: (_ group: [String: JSONValue], _ graph: GraphRecipe) throws -> (spec: GraphEnergySpec, features: Int, lambda: Double)
+    ) throws -> ProblemSuite.Group {
+        let go = try object(.object(raw), path, allowed: Set(["family", "graph", "seed", "splits"] + parameterKeys))
         let recipe = try graphRecipe(go["graph"], "\(path).graph")
-        var spec = GraphEnergySpec(graph: recipe)
-        if family == .heat {
-            let d = HeatBathParameters()
-            spec.heat = HeatBathParameters(
-                lambda: try number(go["lambda"], "\(path).lambda", default: d.lambda),
-                hotTemperature: try number(go["hotTemperature"], "\(path).hotTemperature", default: d.hotTemperature),
-                coldTemperature: try number(go["coldTemperature"], "\(path).coldTemperature", default: d.coldTemperature),
-                features: go["features"] == nil ? d.features : try integer(go["features"], "\(path).features", minimum: 1),
-                hotFraction: try number(go["hotFraction"], "\(path).hotFraction", default: d.hotFraction),
-                coldFraction: try number(go["coldFraction"], "\(path).coldFraction", default: d.coldFraction))
-            if let n = recipe.nodeCount {
-                do { try spec.heat.validate(nodes: n) } catch let error as OptimizeeError { throw fail(path, "\(error)") }
-            }
-        }
-        if family == .hopfKuramoto {
-            spec.s1 = try number(go["s1"], "\(path).s1")
-            spec.s2 = try number(go["s2"], "\(path).s2")
-        }
-        let features = family == .heat ? spec.heat.features : 1
+        let (spec, features, lambda) = try parameters(go, recipe)
         if let n = recipe.nodeCount {
             // The state (n·features values) and its working copies must fit in memory.
             do {
@@ -159,9 +130,8 @@ extension SuiteReader {
             } catch let e as ResourceLimitError { throw fail(e.what, e.detail) }
         }
         return ProblemSuite.Group(
-            family: family, nodes: 1, dimension: (recipe.nodeCount ?? 0) * features, samplesPerNode: 1,
-            lambda: family == .heat ? spec.heat.lambda : 0,
-            seed: try go["seed"].map { try seedValue($0, "\(path).seed") } ?? InstanceSeed.group(suiteSeed: suiteSeed, group: index),
+            family: family, nodes: 1, dimension: (recipe.nodeCount ?? 0) * features, samplesPerNode: 1, lambda: lambda,
+            seed: try go["seed"].map { try seedValue($0, "\(path).seed") } ?? defaultSeed,
             splits: try splitCounts(go["splits"], "\(path).splits"), graphEnergy: spec)
     }
 }

@@ -11,59 +11,60 @@ import L2OData
 /// `nodes`, `dimension`, `samplesPerNode` and `lambda` take a number or a list; lists expand to one
 /// group per combination (in the order nodes, dimension, samplesPerNode, lambda, last varying
 /// fastest). Group `g` of the expansion is seeded `InstanceSeed.group(suiteSeed: seed, group: g)`
-/// unless it gives its own `seed`. The real-data families (`lasso-patches`, `logistic-adult`) need
-/// their datasets, which the caller loads and hands to `patchLASSOFamily` / `adultLogisticFamily`;
+/// unless it gives its own `seed`. Each `family` value is a registered `SuiteFamily`
+/// (`SuiteFamilies`), which reads its group's keys and makes its instances; the real-data
+/// families (`lasso-patches`, `logistic-adult`) read their datasets when instances are asked for;
 /// `logistic-adult` may omit `dimension` (it is the 105 features of the Adult encoding).
 public struct ProblemSuite: Sendable, Equatable {
-    /// The known families.
-    public enum Family: String, Sendable, CaseIterable {
-        case lasso
-        case logistic
-        /// LASSO with λ = 0.
-        case linearRegression = "linear-regression"
-        /// Heat diffusion with hot/cold baths on a graph (`graph` group key, see `GraphEnergySpec`).
-        case heat
-        /// The Kuramoto energy on a graph.
-        case kuramoto
-        /// The Hopf–Kuramoto energy on a graph.
-        case hopfKuramoto = "hopf-kuramoto"
-
-        /// Whether the family is a graph energy (its group has `graphEnergy`).
-        public var isGraphEnergy: Bool { self == .heat || self == .kuramoto || self == .hopfKuramoto }
-        /// Sparse coding of natural-image patches (`PatchLASSOFamily`); `dimension` is the atom count.
-        case lassoPatches = "lasso-patches"
-        /// Logistic regression on UCI Adult (`AdultLogisticFamily`).
-        case logisticAdult = "logistic-adult"
-
-        /// Whether instances are `LASSO` problems (else `LogisticRegression`).
-        public var isLASSO: Bool { self == .lasso || self == .linearRegression || self == .lassoPatches }
-    }
-
     /// One concrete shape of a suite after expansion.
     public struct Group: Sendable, Equatable {
-        public var family: Family
+        /// The family (`SuiteFamilies`): how the group was read and how its instances are made.
+        public var family: any SuiteFamily.Type
         public var nodes: Int, dimension: Int, samplesPerNode: Int
         public var lambda: Double
         /// The family seed.
         public var seed: UInt64
         /// Instances per split (missing splits have 0).
         public var splits: [Split: Int]
-        /// The graph and energy parameters of `heat`, `kuramoto` and `hopf-kuramoto` groups (nil
-        /// otherwise). Such groups have `nodes = 1` and `samplesPerNode = 1` (one shard), `dimension`
-        /// the state size `n·d` (0 for a mesh, whose size is known only once it is read) and
-        /// `lambda` the bath weight (0 for the Kuramoto energies).
+        /// The graph and energy parameters of graph-energy groups (nil otherwise). Such groups have
+        /// `nodes = 1` and `samplesPerNode = 1` (one shard), `dimension` the state size `n·d` (0 for
+        /// a mesh, whose size is known only once it is read) and `lambda` the bath weight (0 for the
+        /// Kuramoto energies).
         public var graphEnergy: GraphEnergySpec?
+        /// Numeric parameters of a family's own keys (for families registered outside the library;
+        /// the built-in ones keep theirs in the fields above).
+        public var parameters: [String: Double]
+
+        public init(family: any SuiteFamily.Type, nodes: Int, dimension: Int, samplesPerNode: Int, lambda: Double, seed: UInt64,
+                    splits: [Split: Int], graphEnergy: GraphEnergySpec? = nil, parameters: [String: Double] = [:]) {
+            self.family = family
+            self.nodes = nodes
+            self.dimension = dimension
+            self.samplesPerNode = samplesPerNode
+            self.lambda = lambda
+            self.seed = seed
+            self.splits = splits
+            self.graphEnergy = graphEnergy
+            self.parameters = parameters
+        }
+
+        public static func == (a: Group, b: Group) -> Bool {
+            a.family.key == b.family.key && a.nodes == b.nodes && a.dimension == b.dimension && a.samplesPerNode == b.samplesPerNode
+                && a.lambda == b.lambda && a.seed == b.seed && a.splits == b.splits && a.graphEnergy == b.graphEnergy
+                && a.parameters == b.parameters
+        }
+
+        /// The `family` key, e.g. `lasso`.
+        public var familyKey: String { family.key }
+
+        /// What the group's instances are.
+        public var kind: SuiteProblemKind { family.kind }
 
         /// A readable name, e.g. `LASSO(10,300,10,0.1)`.
-        public var name: String {
-            switch family {
-            case .lasso, .linearRegression: return (try? lassoFamily(Double.self).name) ?? family.rawValue
-            case .logistic: return (try? logisticFamily(Double.self).name) ?? family.rawValue
-            case .heat, .kuramoto, .hopfKuramoto: return graphEnergy?.name(family) ?? family.rawValue
-            case .lassoPatches: return "PatchLASSO(\(nodes),\(dimension),\(samplesPerNode),\(formatLambda(lambda)))"
-            case .logisticAdult: return "LogisticAdult(\(nodes),\(dimension),\(samplesPerNode),\(formatLambda(lambda)))"
-            }
-        }
+        public var name: String { family.name(self) }
+
+        /// The group's instances in scalar type `S` (real-data families read their data here).
+        public func problems<S: TensorScalar>(_: S.Type = S.self) throws -> SuiteProblems<S> { try family.problems(self, as: S.self) }
 
         /// Throws unless `count` instances of this group fit in memory at once (in Double, with the
         /// copy a cast to another scalar type makes).
@@ -76,36 +77,34 @@ public struct ProblemSuite: Sendable, Equatable {
             }
         }
 
-        func require(_ expected: Family) throws {
-            guard family == expected else {
-                throw OptimizeeError.invalidArgument(what: "suite group \(family.rawValue)", detail: "is not a \(expected.rawValue) family")
+        func require(_ expected: any SuiteFamily.Type...) throws {
+            guard expected.contains(where: { $0.key == family.key }) else {
+                throw OptimizeeError.invalidArgument(what: "suite group \(family.key)", detail: "is not a \(expected.map { $0.key }.joined(separator: " or ")) family")
             }
         }
 
         /// The family for `lasso-patches` groups, over loaded images (`NaturalImages`).
         public func patchLASSOFamily<S: TensorScalar>(_: S.Type = S.self, dictionaryImages: [GrayImage], targetImages: [GrayImage]) throws -> PatchLASSOFamily<S> {
-            try require(.lassoPatches)
+            try require(PatchLASSOSuiteFamily.self)
             return try PatchLASSOFamily(dictionaryImages: dictionaryImages, targetImages: targetImages, nodes: nodes, atoms: dimension,
                                         samplesPerNode: samplesPerNode, lambda: lambda, seed: seed)
         }
 
         /// The family for `logistic-adult` groups, over the loaded data (`Adult.load`).
         public func adultLogisticFamily<S: TensorScalar>(_: S.Type = S.self, data: (train: AdultSamples, test: AdultSamples)) throws -> AdultLogisticFamily<S> {
-            try require(.logisticAdult)
+            try require(AdultLogisticSuiteFamily.self)
             return try AdultLogisticFamily(data: data, nodes: nodes, samplesPerNode: samplesPerNode, lambda: lambda, seed: seed)
         }
 
         /// The family for `lasso` and `linear-regression` groups.
         public func lassoFamily<S: TensorScalar>(_: S.Type = S.self) throws -> LASSOFamily<S> {
-            guard family == .lasso || family == .linearRegression else {
-                throw OptimizeeError.invalidArgument(what: "suite group \(family.rawValue)", detail: "is not a LASSO family")
-            }
+            try require(LassoSuiteFamily.self, LinearRegressionSuiteFamily.self)
             return try LASSOFamily(nodes: nodes, dimension: dimension, samplesPerNode: samplesPerNode, lambda: lambda, seed: seed)
         }
 
         /// The family for `logistic` groups.
         public func logisticFamily<S: TensorScalar>(_: S.Type = S.self) throws -> LogisticFamily<S> {
-            try require(.logistic)
+            try require(LogisticSuiteFamily.self)
             return try LogisticFamily(nodes: nodes, dimension: dimension, samplesPerNode: samplesPerNode, lambda: lambda, seed: seed)
         }
     }
@@ -118,7 +117,7 @@ public struct ProblemSuite: Sendable, Equatable {
 
     /// Parses and validates suite JSON; `source` names the file in errors.
     /// Throws `OptimizeeError.invalidSuite` (malformed JSON, unknown keys, negative or missing sizes,
-    /// bad λ) or `OptimizeeError.unknownFamily`.
+    /// bad λ) or `OptimizeeError.unknownFamily` (families: `SuiteFamilies`).
     public init(json data: Data, source: String) throws {
         let raw: JSONValue
         do {
@@ -148,10 +147,10 @@ public struct ProblemSuite: Sendable, Equatable {
 }
 
 /// A parsed JSON value (numbers keep integer-ness: `3` is `.integer`, `3.5` is `.number`).
-enum JSONValue: Decodable, CustomStringConvertible {
+public enum JSONValue: Decodable, CustomStringConvertible, Sendable {
     case null, bool(Bool), integer(Int64), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
 
-    init(from decoder: Decoder) throws {
+    public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null }
         else if let b = try? c.decode(Bool.self) { self = .bool(b) }
@@ -162,7 +161,7 @@ enum JSONValue: Decodable, CustomStringConvertible {
         else { self = .object(try c.decode([String: JSONValue].self)) }
     }
 
-    var description: String {
+    public var description: String {
         switch self {
         case .null: return "null"
         case .bool(let b): return "\(b)"
@@ -174,7 +173,8 @@ enum JSONValue: Decodable, CustomStringConvertible {
         }
     }
 
-    var doubleValue: Double? {
+    /// The number, if the value is one.
+    public var doubleValue: Double? {
         switch self {
         case .integer(let i): return Double(i)
         case .number(let d): return d
@@ -183,15 +183,15 @@ enum JSONValue: Decodable, CustomStringConvertible {
     }
 }
 
-/// Validating reader of the suite JSON tree (JSONSerialization output).
-struct SuiteReader {
-    let source: String
+/// Validating reader of the suite JSON tree; its errors name the suite file and the JSON path.
+public struct SuiteReader: Sendable {
+    public let source: String
 
-    func fail(_ path: String, _ detail: String) -> OptimizeeError {
+    public func fail(_ path: String, _ detail: String) -> OptimizeeError {
         .invalidSuite(file: source, detail: "\(path): \(detail)")
     }
 
-    func object(_ value: JSONValue?, _ path: String, allowed: Set<String>) throws -> [String: JSONValue] {
+    public func object(_ value: JSONValue?, _ path: String, allowed: Set<String>) throws -> [String: JSONValue] {
         guard case .object(let o)? = value else { throw fail(path, "must be a JSON object") }
         if let unknown = o.keys.filter({ !allowed.contains($0) }).sorted().first {
             throw fail(path, "unknown key \"\(unknown)\"; allowed keys are \(allowed.sorted().joined(separator: ", "))")
@@ -199,7 +199,7 @@ struct SuiteReader {
         return o
     }
 
-    func integer(_ value: JSONValue?, _ path: String, minimum: Int) throws -> Int {
+    public func integer(_ value: JSONValue?, _ path: String, minimum: Int) throws -> Int {
         guard let value else { throw fail(path, "is missing") }
         guard case .integer(let i) = value else { throw fail(path, "must be an integer, got \(value)") }
         guard i >= Int64(minimum) else { throw fail(path, "must be ≥ \(minimum), got \(i)") }
@@ -207,7 +207,7 @@ struct SuiteReader {
     }
 
     /// An integer or a non-empty list of integers, each ≥ `minimum`.
-    func integerList(_ value: JSONValue?, _ path: String, minimum: Int) throws -> [Int] {
+    public func integerList(_ value: JSONValue?, _ path: String, minimum: Int) throws -> [Int] {
         if case .array(let a)? = value {
             guard !a.isEmpty else { throw fail(path, "must not be an empty list") }
             return try a.enumerated().map { try integer($0.element, "\(path)[\($0.offset)]", minimum: minimum) }
@@ -215,12 +215,12 @@ struct SuiteReader {
         return [try integer(value, path, minimum: minimum)]
     }
 
-    func seedValue(_ value: JSONValue?, _ path: String) throws -> UInt64 {
+    public func seedValue(_ value: JSONValue?, _ path: String) throws -> UInt64 {
         UInt64(try integer(value, path, minimum: 0))
     }
 
     /// A number or a non-empty list of numbers.
-    func list(_ value: JSONValue?, _ path: String, _ element: (JSONValue?, String) throws -> Double) throws -> [Double] {
+    public func list(_ value: JSONValue?, _ path: String, _ element: (JSONValue?, String) throws -> Double) throws -> [Double] {
         if case .array(let a)? = value {
             guard !a.isEmpty else { throw fail(path, "must not be an empty list") }
             return try a.enumerated().map { try element($0.element, "\(path)[\($0.offset)]") }
@@ -229,7 +229,7 @@ struct SuiteReader {
     }
 
     /// `{"train": …, "validation": …, "test": …}` with at least one instance.
-    func splitCounts(_ value: JSONValue?, _ path: String) throws -> [Split: Int] {
+    public func splitCounts(_ value: JSONValue?, _ path: String) throws -> [Split: Int] {
         let splitsObject = try object(value ?? .object([:]), path, allowed: Set(Split.allCases.map(\.rawValue)))
         var splits = [Split: Int]()
         for (key, v) in splitsObject {
@@ -259,62 +259,86 @@ struct SuiteReader {
             let path = "groups[\(gi)]"
             guard case .object(let raw) = g else { throw fail(path, "must be a JSON object") }
             guard case .string(let familyName)? = raw["family"] else { throw fail("\(path).family", "is missing or not a string") }
-            guard let family = ProblemSuite.Family(rawValue: familyName) else {
-                throw OptimizeeError.unknownFamily(name: familyName, known: ProblemSuite.Family.allCases.map(\.rawValue))
+            guard let family = SuiteFamilies.named(familyName) else {
+                throw OptimizeeError.unknownFamily(name: familyName, known: SuiteFamilies.keys)
             }
-            if family.isGraphEnergy {
-                groups.append(try graphGroup(raw, path, family: family, index: groups.count, suiteSeed: seed))
-                continue
-            }
-            let go = try object(g, path, allowed: ["family", "nodes", "dimension", "samplesPerNode", "lambda", "seed", "splits"])
-            let ints = { (key: String) throws -> [Int] in try self.integerList(go[key], "\(path).\(key)", minimum: 1) }
-            let nodes = try ints("nodes"), samples = try ints("samplesPerNode")
-            let dims: [Int]
-            if family == .logisticAdult {
-                dims = go["dimension"] == nil ? [Adult.featureCount] : try ints("dimension")
-                guard dims == [Adult.featureCount] else {
-                    throw fail("\(path).dimension", "logistic-adult has the \(Adult.featureCount) features of the Adult encoding; omit dimension or set it to \(Adult.featureCount)")
-                }
-            } else {
-                dims = try ints("dimension")
-            }
-            let lambdas: [Double]
-            if family == .linearRegression {
-                lambdas = try go["lambda"] == nil ? [0] : list(go["lambda"], "\(path).lambda") { v, p in
-                    guard let d = v?.doubleValue, d == 0 else { throw fail(p, "must be 0 (or omitted) for linear-regression") }
-                    return d
-                }
-            } else {
-                lambdas = try list(go["lambda"], "\(path).lambda") { v, p in
-                    guard let v else { throw fail(p, "is missing (the ℓ₁ weight λ ≥ 0)") }
-                    guard let l = v.doubleValue else { throw fail(p, "must be a number, got \(v)") }
-                    guard l.isFinite, l >= 0, l <= 1e30 else { throw fail(p, "must be finite, ≥ 0 and at most 1e30, got \(l)") }
-                    return l
-                }
-            }
-            let explicitSeed = try go["seed"].map { try seedValue($0, "\(path).seed") }
-            let splits = try splitCounts(go["splits"], "\(path).splits")
-            let combos = nodes.flatMap { n in dims.flatMap { d in samples.flatMap { N in lambdas.map { (n, d, N, $0) } } } }
-            if explicitSeed != nil && combos.count > 1 {
-                throw fail("\(path).seed", "an explicit seed needs a single shape (this group expands to \(combos.count)); drop the seed")
-            }
-            for (n, d, N, _) in combos {
-                // One instance holds A (n·N·d values) and b in Double; refuse sizes the machine cannot hold.
-                do {
-                    try ResourceLimits.checkShape([n, N, d], bytesPerElement: MemoryLayout<Double>.size, what: "\(path) (nodes × samplesPerNode × dimension)")
-                } catch let e as ResourceLimitError {
-                    throw fail(e.what, e.detail)
-                }
-                guard n <= ProblemSuite.maximumNodes else {
-                    throw fail("\(path).nodes", "must be at most \(ProblemSuite.maximumNodes), got \(n)")
-                }
-            }
-            for (n, d, N, l) in combos {
-                groups.append(ProblemSuite.Group(
-                    family: family, nodes: n, dimension: d, samplesPerNode: N, lambda: l,
-                    seed: explicitSeed ?? InstanceSeed.group(suiteSeed: seed, group: groups.count), splits: splits))
-            }
+            let first = groups.count
+            groups += try family.groups(raw, path: path, reader: self) { InstanceSeed.group(suiteSeed: seed, group: first + $0) }
         }
         return ProblemSuite(name: name, description: description, seed: seed, groups: groups)
+    }
+}
+
+extension SuiteReader {
+    /// How a decentralized family reads `dimension`.
+    public enum DimensionRule: Sendable {
+        /// A positive integer or a list of them.
+        case required
+        /// Fixed by the data (e.g. the 105 Adult features): omitted or equal to it.
+        case fixed(Int, reason: String)
+    }
+
+    /// How a decentralized family reads `lambda`.
+    public enum LambdaRule: Sendable {
+        /// A finite λ ≥ 0 (at most 1e30) or a list of them.
+        case required
+        /// Always 0: omitted or 0.
+        case zero
+    }
+
+    /// The groups of a decentralized family (keys `nodes`, `dimension`, `samplesPerNode`, `lambda`,
+    /// `seed`, `splits`; lists expand to one group per combination, last key varying fastest).
+    public func decentralizedGroups(_ raw: [String: JSONValue], path: String, family: any SuiteFamily.Type,
+                                    dimension: DimensionRule = .required, lambda: LambdaRule = .required,
+                                    defaultSeed: (Int) -> UInt64) throws -> [ProblemSuite.Group] {
+        let go = try object(.object(raw), path, allowed: ["family", "nodes", "dimension", "samplesPerNode", "lambda", "seed", "splits"])
+        let ints = { (key: String) throws -> [Int] in try self.integerList(go[key], "\(path).\(key)", minimum: 1) }
+        let nodes = try ints("nodes"), samples = try ints("samplesPerNode")
+        let dims: [Int]
+        switch dimension {
+        case .required:
+            dims = try ints("dimension")
+        case let .fixed(d, reason):
+            dims = go["dimension"] == nil ? [d] : try ints("dimension")
+            guard dims == [d] else {
+                throw fail("\(path).dimension", "\(family.key) has \(reason); omit dimension or set it to \(d)")
+            }
+        }
+        let lambdas: [Double]
+        switch lambda {
+        case .zero:
+            lambdas = try go["lambda"] == nil ? [0] : list(go["lambda"], "\(path).lambda") { v, p in
+                guard let d = v?.doubleValue, d == 0 else { throw fail(p, "must be 0 (or omitted) for \(family.key)") }
+                return d
+            }
+        case .required:
+            lambdas = try list(go["lambda"], "\(path).lambda") { v, p in
+                guard let v else { throw fail(p, "is missing (the ℓ₁ weight λ ≥ 0)") }
+                guard let l = v.doubleValue else { throw fail(p, "must be a number, got \(v)") }
+                guard l.isFinite, l >= 0, l <= 1e30 else { throw fail(p, "must be finite, ≥ 0 and at most 1e30, got \(l)") }
+                return l
+            }
+        }
+        let explicitSeed = try go["seed"].map { try seedValue($0, "\(path).seed") }
+        let splits = try splitCounts(go["splits"], "\(path).splits")
+        let combos = nodes.flatMap { n in dims.flatMap { d in samples.flatMap { N in lambdas.map { (n, d, N, $0) } } } }
+        if explicitSeed != nil && combos.count > 1 {
+            throw fail("\(path).seed", "an explicit seed needs a single shape (this group expands to \(combos.count)); drop the seed")
+        }
+        for (n, d, N, _) in combos {
+            // One instance holds A (n·N·d values) and b in Double; refuse sizes the machine cannot hold.
+            do {
+                try ResourceLimits.checkShape([n, N, d], bytesPerElement: MemoryLayout<Double>.size, what: "\(path) (nodes × samplesPerNode × dimension)")
+            } catch let e as ResourceLimitError {
+                throw fail(e.what, e.detail)
+            }
+            guard n <= ProblemSuite.maximumNodes else {
+                throw fail("\(path).nodes", "must be at most \(ProblemSuite.maximumNodes), got \(n)")
+            }
+        }
+        return combos.enumerated().map { k, c in
+            ProblemSuite.Group(family: family, nodes: c.0, dimension: c.1, samplesPerNode: c.2, lambda: c.3,
+                               seed: explicitSeed ?? defaultSeed(k), splits: splits)
+        }
     }
 }

@@ -27,7 +27,7 @@ struct ProblemsCommand: ParsableCommand {
             for (k, g) in s.groups.enumerated() {
                 let splits = Split.allCases.compactMap { sp in g.splits[sp].flatMap { $0 > 0 ? "\(sp.rawValue) \($0)" : nil } }
                 var line = "  group \(k): \(g.name)  seed \(g.seed)  \(splits.joined(separator: ", "))"
-                if g.family.isGraphEnergy { line += "  " + ProblemsCommand.graphSummary(g) }
+                if g.kind == .graphEnergy { line += "  " + ProblemsCommand.graphSummary(g) }
                 print(line)
             }
         }
@@ -129,26 +129,22 @@ struct ProblemsCommand: ParsableCommand {
             let solver = FISTA(tolerance: tolerance)
             let label = "\(s.name) group \(index) \(g.name) \(split.rawValue)"
             var batch: ProblemInstanceSet<S>
-            func draw<F: ProblemFamily>(_ family: F, _ solve: (F.Instance) throws -> F.Instance) throws -> [F.Instance] {
+            func draw<P: Optimizee>(_ instance: (Split, Int) throws -> P, _ solve: (P) throws -> P) throws -> [P] {
                 try (0..<n).map { k in
-                    var p = try family.instance(split, index: k)
+                    var p = try instance(split, k)
                     if !noReference { p = try solve(p) }
                     progress(k + 1, n, label, p.referenceOptimum)
                     return p
                 }
             }
             do {
-                switch g.family {
-                case .lasso, .linearRegression:
-                    batch = try ProblemInstanceSet(draw(g.lassoFamily(S.self)) { try $0.withReferenceOptimum(solver) })
-                case .lassoPatches:
-                    batch = try ProblemInstanceSet(draw(RealData.patchFamily(g, S.self)) { try $0.withReferenceOptimum(solver) })
-                case .heat, .kuramoto, .hopfKuramoto:
+                switch try g.problems(S.self) {
+                case .lasso(let instance):
+                    batch = try ProblemInstanceSet(draw(instance) { try $0.withReferenceOptimum(solver) })
+                case .logistic(let instance):
+                    batch = try ProblemInstanceSet(draw(instance) { try $0.withReferenceOptimum(solver) })
+                case .graphEnergy:
                     return try writeGraphEnergy(S.self, suite: s, group: g, index: index, split: split, count: n)
-                case .logistic:
-                    batch = try ProblemInstanceSet(draw(g.logisticFamily(S.self)) { try $0.withReferenceOptimum(solver) })
-                case .logisticAdult:
-                    batch = try ProblemInstanceSet(draw(RealData.adultFamily(g, S.self)) { try $0.withReferenceOptimum(solver) })
                 }
             } catch let error as OptimizeeError {
                 FileHandle.standardError.write(Data("\n".utf8))
