@@ -5,10 +5,9 @@ import L2OOptimizees
 import L2OOptimizers
 import L2ODecentralized
 
-/// Settings of meta-training besides the curriculum: the meta-batch size, the seed and the Adam
-/// meta-optimizer's clipping and weight decay (any rule), and MiLoDo's own (γ₀, hidden size,
-/// consensus weight, output bounds, step features and normalization; [MiLoDo] §4.3 and App. E.3
-/// defaults).
+/// Settings of meta-training besides the curriculum, for any rule: the meta-batch size, the seed
+/// and the Adam meta-optimizer's clipping and weight decay ([MiLoDo] App. E.3 defaults). A rule's
+/// own settings live in its configuration (MiLoDo's: `MiLoDoSettings`).
 public struct MetaTrainingSettings: Codable, Sendable, Equatable {
     /// Problems per meta-batch.
     public var batchSize = 32
@@ -16,42 +15,18 @@ public struct MetaTrainingSettings: Codable, Sendable, Equatable {
     public var weightDecay = 1e-4
     /// Global-norm clipping of the meta-gradient.
     public var clipNorm = 1.0
-    /// The step size the special initialization starts from.
-    public var gamma0 = 0.03
-    public var hiddenSize = 20
     public var seed: UInt64 = 0
-    /// Weight `c` of the consensus term: a window's loss is the mean of
-    /// `F(x̄ᵏ) + c·(1/n)Σ_i‖x_iᵏ − x̄ᵏ‖²`. The paper's loss is `c = 0`; `F(x̄)` alone cannot see
-    /// disagreement patterns that average out (e.g. the alternating mode of a ring), so a rule
-    /// trained on short horizons may leave them unstable.
-    public var consensusWeight = 0.0
-    /// `0` = the paper's output activations; `α ∈ (0, 1)` = coefficients bounded within `1 ± α`
-    /// of Exact Diffusion's (`MiLoDoModel.useBoundedOutputs`).
-    public var boundedAlpha = 0.0
-    /// Bound of the step `p_i` alone in bounded mode (`0` = the same as `boundedAlpha`).
-    public var stepAlpha = 0.0
-    /// Inputs of the step network `φ_M` (`MiLoDoStepFeatures`): `paper` or `residual`.
-    public var stepFeatures = MiLoDoStepFeatures.paper
-    /// `L_ref` of the step normalization (`MiLoDoModel.stepScaleReference`; 0 = off).
-    public var stepScaleReference = 0.0
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
-        case batchSize, weightDecay, clipNorm, gamma0, hiddenSize, seed, consensusWeight, boundedAlpha, stepAlpha, stepFeatures, stepScaleReference
-    }
+    enum CodingKeys: String, CodingKey { case batchSize, weightDecay, clipNorm, seed }
+    /// Keys other than these four are ignored: files written before MiLoDo's settings moved into
+    /// its configuration keep them here (`MiLoDoConfig` reads them from there).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         batchSize = try c.decode(Int.self, forKey: .batchSize)
         weightDecay = try c.decode(Double.self, forKey: .weightDecay)
         clipNorm = try c.decode(Double.self, forKey: .clipNorm)
-        gamma0 = try c.decode(Double.self, forKey: .gamma0)
-        hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
         seed = try c.decode(UInt64.self, forKey: .seed)
-        consensusWeight = try c.decodeIfPresent(Double.self, forKey: .consensusWeight) ?? 0  // absent in older files
-        boundedAlpha = try c.decodeIfPresent(Double.self, forKey: .boundedAlpha) ?? 0
-        stepAlpha = try c.decodeIfPresent(Double.self, forKey: .stepAlpha) ?? 0
-        stepFeatures = try c.decodeIfPresent(MiLoDoStepFeatures.self, forKey: .stepFeatures) ?? .paper
-        stepScaleReference = try c.decodeIfPresent(Double.self, forKey: .stepScaleReference) ?? 0
     }
 }
 
@@ -300,3 +275,15 @@ public enum MetaTraining {
     }
 }
 
+
+/// Errors of meta-training and its configuration.
+public enum MetaTrainingError: Error, CustomStringConvertible, Equatable {
+    case invalid(String)
+    case resume(String)
+    public var description: String {
+        switch self {
+        case .invalid(let m): return "meta-training: \(m)"
+        case .resume(let m): return "cannot resume meta-training: \(m)"
+        }
+    }
+}

@@ -4,6 +4,40 @@ import L2OCheckpoint
 import L2OOptimizers
 import L2ODecentralized
 
+/// MiLoDo's own meta-training settings ([MiLoDo] §4.3 and App. E.3 defaults): the warm start's
+/// step, the consensus term, output bounds, step features and step normalization.
+public struct MiLoDoSettings: Codable, Sendable, Equatable {
+    /// The step size the special initialization starts from (γ₀; also the warm start's step).
+    public var gamma0 = 0.03
+    /// Weight `c` of the consensus term: a window's loss is the mean of
+    /// `F(x̄ᵏ) + c·(1/n)Σ_i‖x_iᵏ − x̄ᵏ‖²`. The paper's loss is `c = 0`; `F(x̄)` alone cannot see
+    /// disagreement patterns that average out (e.g. the alternating mode of a ring), so a rule
+    /// trained on short horizons may leave them unstable.
+    public var consensusWeight = 0.0
+    /// `0` = the paper's output activations; `α ∈ (0, 1)` = coefficients bounded within `1 ± α`
+    /// of Exact Diffusion's (`MiLoDoModel.useBoundedOutputs`).
+    public var boundedAlpha = 0.0
+    /// Bound of the step `p_i` alone in bounded mode (`0` = the same as `boundedAlpha`).
+    public var stepAlpha = 0.0
+    /// Inputs of the step network `φ_M` (`MiLoDoStepFeatures`): `paper` or `residual`.
+    public var stepFeatures = MiLoDoStepFeatures.paper
+    /// `L_ref` of the step normalization (`MiLoDoModel.stepScaleReference`; 0 = off).
+    public var stepScaleReference = 0.0
+    public init() {}
+
+    enum CodingKeys: String, CodingKey { case gamma0, consensusWeight, boundedAlpha, stepAlpha, stepFeatures, stepScaleReference }
+    /// Fields missing in older files take the values they had before they existed.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        gamma0 = try c.decode(Double.self, forKey: .gamma0)
+        consensusWeight = try c.decodeIfPresent(Double.self, forKey: .consensusWeight) ?? 0
+        boundedAlpha = try c.decodeIfPresent(Double.self, forKey: .boundedAlpha) ?? 0
+        stepAlpha = try c.decodeIfPresent(Double.self, forKey: .stepAlpha) ?? 0
+        stepFeatures = try c.decodeIfPresent(MiLoDoStepFeatures.self, forKey: .stepFeatures) ?? .paper
+        stepScaleReference = try c.decodeIfPresent(Double.self, forKey: .stepScaleReference) ?? 0
+    }
+}
+
 /// Everything needed to rebuild a MiLoDo model without other files (the `config` attribute).
 public struct MiLoDoConfig: Codable, Sendable, Equatable {
     public var topology: String
@@ -19,34 +53,59 @@ public struct MiLoDoConfig: Codable, Sendable, Equatable {
     public var trainedOn: String
     public var curriculum: Curriculum
     public var settings: MetaTrainingSettings
+    /// MiLoDo's own settings (the key `milodo`; files written before it existed keep these
+    /// fields in `settings`, where decoding finds them).
+    public var milodo: MiLoDoSettings
 
-    public init<S>(model: MiLoDoModel<S>, mixing: MixingMatrix<S>, curriculum: Curriculum, settings: MetaTrainingSettings, trainedOn: String) {
+    public init<S>(model: MiLoDoModel<S>, mixing: MixingMatrix<S>, curriculum: Curriculum, settings: MetaTrainingSettings,
+                   milodo: MiLoDoSettings, trainedOn: String) {
         topology = model.topology.name
         nodeCount = model.topology.nodeCount
         edges = model.topology.edges.map { [$0.i, $0.j] }
         mixingRule = mixing.rule?.rawValue ?? "custom"
         hiddenSize = model.hiddenSize
-        gamma0 = settings.gamma0
+        gamma0 = milodo.gamma0
         scalar = S.dtypeName
         self.trainedOn = trainedOn
         self.curriculum = curriculum
         self.settings = settings
+        self.milodo = milodo
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case topology, nodeCount, edges, mixingRule, hiddenSize, gamma0, scalar, trainedOn, curriculum, settings, milodo
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        topology = try c.decode(String.self, forKey: .topology)
+        nodeCount = try c.decode(Int.self, forKey: .nodeCount)
+        edges = try c.decode([[Int]].self, forKey: .edges)
+        mixingRule = try c.decode(String.self, forKey: .mixingRule)
+        hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
+        gamma0 = try c.decode(Double.self, forKey: .gamma0)
+        scalar = try c.decode(String.self, forKey: .scalar)
+        trainedOn = try c.decode(String.self, forKey: .trainedOn)
+        curriculum = try c.decode(Curriculum.self, forKey: .curriculum)
+        settings = try c.decode(MetaTrainingSettings.self, forKey: .settings)
+        // Older files: MiLoDo's fields sit in `settings`.
+        milodo = try c.decodeIfPresent(MiLoDoSettings.self, forKey: .milodo) ?? c.decode(MiLoDoSettings.self, forKey: .settings)
     }
 
     /// Puts a freshly built model in the output mode the configuration names.
     public func applyOutputs<S>(to model: MiLoDoModel<S>, mixing: MixingMatrix<S>) throws {
-        let a = settings.boundedAlpha, aM = settings.stepAlpha
+        let a = milodo.boundedAlpha, aM = milodo.stepAlpha
         guard a == 0 || (a > 0 && a < 1) else { throw MetaTrainingError.invalid("bounded-output α must be in (0, 1), got \(a)") }
         guard aM == 0 || (a > 0 && aM > 0 && aM < 1) else {
             throw MetaTrainingError.invalid("a step bound α_M (\(aM)) needs bounded outputs (α in (0, 1)) and must be in (0, 1)")
         }
-        guard model.stepFeatures == settings.stepFeatures else {
-            throw MetaTrainingError.invalid("the model's step features '\(model.stepFeatures.rawValue)' differ from the configuration's '\(settings.stepFeatures.rawValue)'")
+        guard model.stepFeatures == milodo.stepFeatures else {
+            throw MetaTrainingError.invalid("the model's step features '\(model.stepFeatures.rawValue)' differ from the configuration's '\(milodo.stepFeatures.rawValue)'")
         }
-        guard settings.stepScaleReference >= 0, settings.stepScaleReference.isFinite else {
-            throw MetaTrainingError.invalid("the step-normalization reference must be ≥ 0, got \(settings.stepScaleReference)")
+        guard milodo.stepScaleReference >= 0, milodo.stepScaleReference.isFinite else {
+            throw MetaTrainingError.invalid("the step-normalization reference must be ≥ 0, got \(milodo.stepScaleReference)")
         }
-        model.stepScaleReference = settings.stepScaleReference
+        model.stepScaleReference = milodo.stepScaleReference
         if a > 0 { model.useBoundedOutputs(alpha: S(a), stepAlpha: aM > 0 ? S(aM) : nil, gamma0: S(gamma0), mixing: mixing) }
     }
 
@@ -64,7 +123,7 @@ public struct MiLoDoConfig: Codable, Sendable, Equatable {
             throw bad("hiddenSize \(hiddenSize) must be between 1 and \(Self.maximumHiddenSize)")
         }
         guard gamma0.isFinite, gamma0 > 0 else { throw bad("gamma0 \(gamma0) must be a positive number") }
-        guard settings.gamma0 == gamma0 else { throw bad("gamma0 \(gamma0) differs from settings.gamma0 \(settings.gamma0)") }
+        guard milodo.gamma0 == gamma0 else { throw bad("gamma0 \(gamma0) differs from milodo.gamma0 \(milodo.gamma0)") }
     }
 
     public func makeTopology() throws -> Topology {
@@ -100,7 +159,7 @@ public enum MiLoDoCheckpoint {
         let topology = try config.makeTopology()
         let mixing: MixingMatrix<S> = try config.makeMixing(topology)
         var rng = RandomState(seed: 0)
-        let model = try MiLoDoModel<S>(topology: topology, hiddenSize: config.hiddenSize, stepFeatures: config.settings.stepFeatures, rng: &rng)
+        let model = try MiLoDoModel<S>(topology: topology, hiddenSize: config.hiddenSize, stepFeatures: config.milodo.stepFeatures, rng: &rng)
         try config.applyOutputs(to: model, mixing: mixing)
         try checkpoint.load(into: model.namedParameters())
         return (model, mixing, config)

@@ -233,7 +233,7 @@ enum Benchmarks {
         let model = try! MiLoDoModel<Float>(topology: topo, rng: &rng)
         model.specialInitialize(gamma0: 0.03, mixing: w, rng: &rng)
         let problems = (0..<batch).map { k in try! LASSO<Float>(A: .normal([n, N, d], seed: UInt64(10 + k)), b: .normal([n, N], seed: UInt64(100 + k)), lambda: 0.1) }
-        let data = try! LassoMetaBatch(problems)
+        let data = try! OptimizeeMetaBatch(problems)
         let context = ForwardContext<Float>(tape: nil)
         var state = model.initialState(batch: batch, dimension: d, tape: nil, rng: &rng)
         let ms = Timing.median(reps: s.reps ?? 10, warmup: s.warmup) {

@@ -93,31 +93,32 @@ struct MetaTrainCommand: ParsableCommand {
         let w = try MixingMatrix<Float>(topology: topo, rule: MixingRule(rawValue: mixing)!)
         var settings = MetaTrainingSettings()
         settings.batchSize = min(batchSize, training.count)
-        settings.gamma0 = gamma0
+        var milodo = MiLoDoSettings()
+        milodo.gamma0 = gamma0
         settings.clipNorm = clipNorm
         settings.weightDecay = weightDecay
         settings.seed = seed
-        settings.consensusWeight = consensusWeight
-        settings.boundedAlpha = boundedAlpha
-        settings.stepAlpha = stepAlpha
-        settings.stepFeatures = MiLoDoStepFeatures(rawValue: stepFeatures)!
+        milodo.consensusWeight = consensusWeight
+        milodo.boundedAlpha = boundedAlpha
+        milodo.stepAlpha = stepAlpha
+        milodo.stepFeatures = MiLoDoStepFeatures(rawValue: stepFeatures)!
         if normalizeStep {
             var L = [Double]()
             for lo in stride(from: 0, to: training.count, by: 64) {
-                L += MiLoDoRule<Float>.largestLocalCurvatures(Array(training[lo..<min(lo + 64, training.count)]))
+                L += MiLoDoRule<LASSO<Float>>.largestLocalCurvatures(Array(training[lo..<min(lo + 64, training.count)]))
             }
             L.sort()
-            settings.stepScaleReference = L[L.count / 2]
-            printErr(String(format: "Step normalization: median largest local curvature L_ref = %.4g (range %.4g–%.4g)", settings.stepScaleReference, L.first!, L.last!))
+            milodo.stepScaleReference = L[L.count / 2]
+            printErr(String(format: "Step normalization: median largest local curvature L_ref = %.4g (range %.4g–%.4g)", milodo.stepScaleReference, L.first!, L.last!))
         }
         var rng = RandomState(seed: seed)
-        let model = try MiLoDoModel<Float>(topology: topo, hiddenSize: settings.hiddenSize, stepFeatures: settings.stepFeatures, rng: &rng)
+        let model = try MiLoDoModel<Float>(topology: topo, stepFeatures: milodo.stepFeatures, rng: &rng)
         let p0 = training[0]
-        let config = MiLoDoConfig(model: model, mixing: w, curriculum: curriculum, settings: settings,
+        let config = MiLoDoConfig(model: model, mixing: w, curriculum: curriculum, settings: settings, milodo: milodo,
                                   trainedOn: "\(suite): \(training.count) × LASSO(\(p0.nodes),\(p0.dimension),\(p0.samplesPerNode),\(p0.lambda))")
         try config.applyOutputs(to: model, mixing: w)
         model.specialInitialize(gamma0: Float(gamma0), mixing: w, rng: &rng)
-        let trainer = try MetaTrainer(model: model, mixing: w, training: training, curriculum: curriculum, settings: settings)
+        let trainer = try MetaTrainer(model: model, mixing: w, training: training, curriculum: curriculum, settings: settings, milodo: milodo)
         try runMetaTraining(
             trainer, config: config, outURL: outURL, checkpointMinutes: checkpointMinutes, objective: "F(x̄ᴷ)",
             announce: "Meta-training MiLoDo (\(model.parameterCount) parameters, \(topo)) on \(config.trainedOn), curriculum '\(curriculum.name)' (\(curriculum.stages.count) stages)",

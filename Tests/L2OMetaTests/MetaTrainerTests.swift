@@ -26,7 +26,7 @@ final class MetaTrainerTests: XCTestCase {
         let model = try MiLoDoModel<Float>(topology: topo, hiddenSize: 4, rng: &rng)
         model.specialInitialize(gamma0: 0.05, mixing: w, rng: &rng)
         let t = try MetaTrainer(model: model, mixing: w, training: training, curriculum: curriculum, settings: settings)
-        return (t, MiLoDoConfig(model: model, mixing: w, curriculum: curriculum, settings: settings, trainedOn: "test"))
+        return (t, MiLoDoConfig(model: model, mixing: w, curriculum: curriculum, settings: settings, milodo: MiLoDoSettings(), trainedOn: "test"))
     }
 
     func testKilledRunResumesToTheSameParameters() throws {
@@ -149,13 +149,14 @@ final class MetaTrainerTests: XCTestCase {
     func testBoundedOutputsAreRestoredFromTheCheckpointConfiguration() throws {
         let topo = try Topology.ring(3)
         let w = try MixingMatrix<Float>(topology: topo, rule: .uniform)
-        var settings = MetaTrainingSettings()
-        settings.boundedAlpha = 0.3
-        settings.consensusWeight = 0.5
-        settings.gamma0 = 0.04
+        let settings = MetaTrainingSettings()
+        var milodo = MiLoDoSettings()
+        milodo.boundedAlpha = 0.3
+        milodo.consensusWeight = 0.5
+        milodo.gamma0 = 0.04
         var rng = RandomState(seed: 4)
         let model = try MiLoDoModel<Float>(topology: topo, hiddenSize: 4, rng: &rng)
-        let config = MiLoDoConfig(model: model, mixing: w, curriculum: curriculum, settings: settings, trainedOn: "test")
+        let config = MiLoDoConfig(model: model, mixing: w, curriculum: curriculum, settings: settings, milodo: milodo, trainedOn: "test")
         try config.applyOutputs(to: model, mixing: w)
         model.specialInitialize(gamma0: 0.04, mixing: w, rng: &rng)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("mt-\(UUID().uuidString).h5")
@@ -164,25 +165,28 @@ final class MetaTrainerTests: XCTestCase {
         let loaded = try MiLoDoCheckpoint.load(from: file, as: Double.self)
         XCTAssertEqual(loaded.model.outputs, .bounded(alpha: 0.3))
         XCTAssertEqual(loaded.config.settings, settings)
-        // A configuration without the new keys (older files) decodes to the paper's loss and outputs.
+        XCTAssertEqual(loaded.config.milodo, milodo)
+        // Settings without the newer keys (older files) decode to the paper's loss and outputs.
         let json = #"{"batchSize":32,"weightDecay":0.0001,"clipNorm":1,"gamma0":0.03,"hiddenSize":20,"seed":0}"#
-        let old = try JSONDecoder().decode(MetaTrainingSettings.self, from: Data(json.utf8))
+        let old = try JSONDecoder().decode(MiLoDoSettings.self, from: Data(json.utf8))
         XCTAssertEqual(old.boundedAlpha, 0)
         XCTAssertEqual(old.consensusWeight, 0)
+        XCTAssertEqual(try JSONDecoder().decode(MetaTrainingSettings.self, from: Data(json.utf8)), MetaTrainingSettings())
     }
 
     func testResidualStepFeaturesAndStepBoundAreRestoredFromTheCheckpointConfiguration() throws {
         let topo = try Topology.ring(3)
         let w = try MixingMatrix<Float>(topology: topo, rule: .uniform)
-        var settings = MetaTrainingSettings()
-        settings.boundedAlpha = 0.5
-        settings.stepAlpha = 0.9
-        settings.stepFeatures = .residual
-        settings.stepScaleReference = 12.5
-        settings.gamma0 = 0.05
+        let settings = MetaTrainingSettings()
+        var milodo = MiLoDoSettings()
+        milodo.boundedAlpha = 0.5
+        milodo.stepAlpha = 0.9
+        milodo.stepFeatures = .residual
+        milodo.stepScaleReference = 12.5
+        milodo.gamma0 = 0.05
         var rng = RandomState(seed: 4)
         let model = try MiLoDoModel<Float>(topology: topo, hiddenSize: 4, stepFeatures: .residual, rng: &rng)
-        let config = MiLoDoConfig(model: model, mixing: w, curriculum: curriculum, settings: settings, trainedOn: "test")
+        let config = MiLoDoConfig(model: model, mixing: w, curriculum: curriculum, settings: settings, milodo: milodo, trainedOn: "test")
         try config.applyOutputs(to: model, mixing: w)
         model.specialInitialize(gamma0: 0.05, mixing: w, outputStd: 0.3, rng: &rng)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("mt-\(UUID().uuidString).h5")
@@ -192,7 +196,7 @@ final class MetaTrainerTests: XCTestCase {
         XCTAssertEqual(loaded.model.stepFeatures, .residual)
         XCTAssertEqual(loaded.model.stepAlpha, 0.9, accuracy: 1e-6)
         XCTAssertEqual(loaded.model.stepScaleReference, 12.5)
-        XCTAssertEqual(loaded.config.settings, settings)
+        XCTAssertEqual(loaded.config.milodo, milodo)
         // Both models run the same rule.
         let p = try LASSO<Float>(A: .normal([3, 4, 6], seed: 1), b: .normal([3, 4], seed: 2), lambda: 0.1)
         let oracles = NodeOracles<Float>(nodeCount: 3, dimension: 6, lambda: 0.1) { p.gradients(at: $0) }
@@ -205,17 +209,27 @@ final class MetaTrainerTests: XCTestCase {
         XCTAssertThrowsError(try config.applyOutputs(to: paper, mixing: w))
         // Older configurations decode to the paper's features and no separate step bound.
         let json = #"{"batchSize":32,"weightDecay":0.0001,"clipNorm":1,"gamma0":0.03,"hiddenSize":20,"seed":0}"#
-        let old = try JSONDecoder().decode(MetaTrainingSettings.self, from: Data(json.utf8))
+        let old = try JSONDecoder().decode(MiLoDoSettings.self, from: Data(json.utf8))
         XCTAssertEqual(old.stepFeatures, .paper)
         XCTAssertEqual(old.stepAlpha, 0)
         XCTAssertEqual(old.stepScaleReference, 0)
+        // Configurations written before MiLoDo's settings had their own key keep them in
+        // `settings`: they decode to the same configuration (shipped checkpoints and resume files).
+        var tree = try XCTUnwrap(JSONSerialization.jsonObject(with: JSONEncoder().encode(config)) as? [String: Any])
+        var flat = try XCTUnwrap(tree["settings"] as? [String: Any])
+        for (k, v) in try XCTUnwrap(tree.removeValue(forKey: "milodo") as? [String: Any]) { flat[k] = v }
+        flat["hiddenSize"] = 20
+        tree["settings"] = flat
+        let legacy = try JSONDecoder().decode(MiLoDoConfig.self, from: JSONSerialization.data(withJSONObject: tree))
+        XCTAssertEqual(legacy, config)
+        XCTAssertEqual(legacy.milodo.stepFeatures, .residual)
     }
 
     func testExactDiffusionWarmStartIsTheRuleAtItsSpecialInitialization() throws {
         let family = try LASSOFamily<Double>(nodes: 4, dimension: 6, samplesPerNode: 3, lambda: 0.1, seed: 2)
         let problems = try family.instances(.train, count: 2)
         let w = try MixingMatrix<Double>(topology: try .ring(4), rule: .uniform)
-        let data = try LassoMetaBatch(problems)
+        let data = try OptimizeeMetaBatch(problems)
         var rng = RandomState(seed: 1)
         let model = try MiLoDoModel<Double>(topology: w.topology, hiddenSize: 4, rng: &rng)
         model.useBoundedOutputs(alpha: 0.5, gamma0: 0.07, mixing: w)
@@ -292,7 +306,7 @@ final class MetaTrainerTests: XCTestCase {
     func testTrainingNormalizesEachProblemsStepByItsCurvature() throws {
         let family = try LASSOFamily<Float>(nodes: 3, dimension: 6, samplesPerNode: 4, lambda: 0.1, seed: 9)
         let training = try family.instances(.train, count: 2)
-        let L = MiLoDoRule<Float>.largestLocalCurvatures(training)
+        let L = MiLoDoRule<LASSO<Float>>.largestLocalCurvatures(training)
         XCTAssertEqual(L.count, 2)
         XCTAssertTrue(L.allSatisfy { $0 > 0 })
         let stage = CurriculumStage(metaLearningRate: 1e-3, truncation: 2, horizon: 4, epochs: 1)
@@ -306,7 +320,7 @@ final class MetaTrainerTests: XCTestCase {
 
     func testConsensusTermRaisesTheLossOnlyWhenNodesDisagree() throws {
         let family = try LASSOFamily<Float>(nodes: 3, dimension: 6, samplesPerNode: 4, lambda: 0.1, seed: 9)
-        let data = try LassoMetaBatch(family.instances(.train, count: 2))
+        let data = try OptimizeeMetaBatch(family.instances(.train, count: 2))
         let same = Tensor<Float>.normal([2, 6], seed: 1)
         let agree = (0..<3).map { _ in Variable(constant: same) }
         XCTAssertLessThan(data.consensusErrors(agree).value.normInf(), 1e-10)

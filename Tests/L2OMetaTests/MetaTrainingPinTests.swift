@@ -33,9 +33,10 @@ final class MetaTrainingPinTests: XCTestCase {
         var settings = MetaTrainingSettings()
         settings.batchSize = 4
         settings.seed = 3
-        settings.consensusWeight = 0.1
-        let L = MiLoDoRule<Float>.largestLocalCurvatures(training).sorted()
-        settings.stepScaleReference = L[L.count / 2]
+        var milodo = MiLoDoSettings()
+        milodo.consensusWeight = 0.1
+        let L = MiLoDoRule<LASSO<Float>>.largestLocalCurvatures(training).sorted()
+        milodo.stepScaleReference = L[L.count / 2]
         let curriculum = Curriculum(name: "pin", stages: [
             .init(metaLearningRate: 1e-3, truncation: 2, horizon: 4, epochs: 2,
                   warmStart: WarmStart(minIterations: 2, maxIterations: 6, probability: 0.7, burnIn: 1), loss: .logGap),
@@ -43,12 +44,12 @@ final class MetaTrainingPinTests: XCTestCase {
         ])
         var rng = RandomState(seed: 3)
         let model = try MiLoDoModel<Float>(topology: topo, hiddenSize: 6, rng: &rng)
-        model.stepScaleReference = settings.stepScaleReference
-        model.specialInitialize(gamma0: Float(settings.gamma0), mixing: w, rng: &rng)
+        model.stepScaleReference = milodo.stepScaleReference
+        model.specialInitialize(gamma0: Float(milodo.gamma0), mixing: w, rng: &rng)
         let saved = Parallel.workers
         Parallel.workers = 2
         defer { Parallel.workers = saved }
-        let trainer = try MetaTrainer(model: model, mixing: w, training: training, curriculum: curriculum, settings: settings)
+        let trainer = try MetaTrainer(model: model, mixing: w, training: training, curriculum: curriculum, settings: settings, milodo: milodo)
         try trainer.run()
         let values = model.namedParameters().sorted { $0.name < $1.name }.flatMap { $0.parameter.value.scalars.map(Double.init) }
         XCTAssertTrue(values.allSatisfy(\.isFinite))
