@@ -11,7 +11,7 @@ public enum DecentralizedMethods {
     public static let learnedPrefix = "milodo:"
 
     public static func make<S: TensorScalar>(_ spec: String, stepSize: Double?, mixing: MixingMatrix<S>,
-                                             floatNetworks: Bool = false) throws -> any DecentralizedMethod<S> {
+                                             floatNetworks: Bool = true) throws -> any DecentralizedMethod<S> {
         if spec.hasPrefix(learnedPrefix) {
             return try loadMiLoDo(String(spec.dropFirst(learnedPrefix.count)), mixing: mixing, floatNetworks: floatNetworks)
         }
@@ -25,9 +25,11 @@ public enum DecentralizedMethods {
     }
 
     /// The MiLoDo rule of the checkpoint at `path`, checked against the graph of `mixing`. With
-    /// `floatNetworks` its networks run in Float inside a wider run; it is then named
-    /// `milodo-f32net`, so tables say which was measured.
-    public static func loadMiLoDo<S: TensorScalar>(_ path: String, mixing: MixingMatrix<S>, floatNetworks: Bool = false) throws -> MiLoDoOptimizer<S> {
+    /// `floatNetworks` (the default: the precision the networks were trained in) its networks run
+    /// in Float on the packed in-place path (`MiLoDoModel.inferenceStep`), whatever the iterates'
+    /// scalar; otherwise in `S` through the tensor path, and the method is named `milodo-f64net`
+    /// (for Double), so tables say which was measured.
+    public static func loadMiLoDo<S: TensorScalar>(_ path: String, mixing: MixingMatrix<S>, floatNetworks: Bool = true) throws -> MiLoDoOptimizer<S> {
         let loaded: (model: MiLoDoModel<S>, mixing: MixingMatrix<S>, config: MiLoDoConfig)
         do { loaded = try MiLoDoCheckpoint.load(from: URL(fileURLWithPath: path), as: S.self) } catch {
             throw SourceError.data("cannot load \(path): \(error)")
@@ -39,6 +41,6 @@ public enum DecentralizedMethods {
             throw SourceError.data("\(path) was trained on \(loaded.model.topology), but the evaluation uses \(mixing.topology); pass --topology \(loaded.config.topology)")
         }
         loaded.model.useFloatInference(floatNetworks)
-        return MiLoDoOptimizer(model: loaded.model, seed: 0, name: floatNetworks ? "milodo-f32net" : "milodo")
+        return MiLoDoOptimizer(model: loaded.model, seed: 0, name: floatNetworks || S.self == Float.self ? "milodo" : "milodo-f64net")
     }
 }

@@ -52,6 +52,10 @@ enum Benchmarks {
         Benchmark(name: "lasso-grad", run: lassoGrad),
         Benchmark(name: "prox-ed-step", run: proxEDStep),
         Benchmark(name: "milodo-step", run: miloDoStep),
+        // Each also runs prox-ed-eval-D beside it (same instance, same run).
+        Benchmark(name: "milodo-eval-300", run: { evaluationSteps($0, dimensions: [300]) }),
+        Benchmark(name: "milodo-eval-3000", run: { evaluationSteps($0, dimensions: [3000]) }),
+        Benchmark(name: "milodo-eval-30000", run: { evaluationSteps($0, dimensions: [30000]) }),
         Benchmark(name: "coordinatewise-net", run: coordinatewiseNet),
         Benchmark(name: "graph-energy", run: graphEnergy),
         Benchmark(name: "resnet-grad", run: resNetGrad),

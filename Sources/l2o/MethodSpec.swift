@@ -79,7 +79,7 @@ enum MethodSpec {
     /// Runs `body` with the method built for scalar `S` (a generic callback, so each method's
     /// concrete type reaches the runner).
     static func with<S: TensorScalar, R>(
-        _ spec: String, step: Double?, scalar: S.Type, mixing: MixingMatrix<S>, floatNetworks: Bool = false,
+        _ spec: String, step: Double?, scalar: S.Type, mixing: MixingMatrix<S>, floatNetworks: Bool = true,
         _ body: (any DecentralizedMethod<S>) throws -> R
     ) throws -> R {
         try body(try ProblemSource.cli { try DecentralizedMethods.make(spec, stepSize: step, mixing: mixing, floatNetworks: floatNetworks) })

@@ -13,7 +13,7 @@ final class DecentralizedMethodsTests: XCTestCase {
         let loaded = try MiLoDoCheckpoint.load(from: URL(fileURLWithPath: shipped), as: Double.self)
         let method = try DecentralizedMethods.make("milodo:" + shipped, stepSize: nil, mixing: loaded.mixing)
         XCTAssertEqual(method.name, "milodo")
-        XCTAssertEqual(try DecentralizedMethods.make("milodo:" + shipped, stepSize: nil, mixing: loaded.mixing, floatNetworks: true).name, "milodo-f32net")
+        XCTAssertEqual(try DecentralizedMethods.make("milodo:" + shipped, stepSize: nil, mixing: loaded.mixing, floatNetworks: false).name, "milodo-f64net")
         XCTAssertEqual(try DecentralizedMethods.make("prox-ed", stepSize: 0.1, mixing: loaded.mixing).name, "prox-ed")
 
         func kind(_ body: () throws -> Any) -> SourceError? {
