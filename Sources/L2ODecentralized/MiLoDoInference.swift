@@ -73,8 +73,19 @@ extension MiLoDoModel {
         let pu = UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max(1, degrees.reduce(0, +) * rows))
         defer { z.deallocate(); ps.deallocate(); pu.deallocate() }
 
+        // Nodes run in parallel when one node's rows are too few for the kernel to split its
+        // blocks across the cores (d below 4 blocks per worker); otherwise the kernel does.
+        let nodeParallel = rows < 4 * CoordinatewiseKernel.blockRows * Parallel.workers
+        func forEachNode(_ body: (Int) -> Void) {
+            if nodeParallel {
+                Parallel.forEachChunk(n, minimumPerChunk: 1) { range in for i in range { body(i) } }
+            } else {
+                for i in 0..<n { body(i) }
+            }
+        }
+
         // φ_M: p_i and z_i⁺ = soft(x_i − p_i (g_i + y_i), λ p_i).
-        for i in 0..<n {
+        forEachNode { i in
             let net = nodes[i].m
             let centre = centres.isEmpty ? 1 : centres[i].m.scalars[0]
             let Z = z + i * rows
@@ -102,7 +113,7 @@ extension MiLoDoModel {
         }
 
         // φ_S and φ_U on Δ_ij = z_i − z_j: p̃_ij,1 and p_ij,2, per neighbour column.
-        for i in 0..<n {
+        forEachNode { i in
             let nb = topology.neighbors[i], deg = nb.count
             let Zi = z + i * rows
             let fill = { (r0: Int, rb: Int, f: UnsafeMutablePointer<Float>) in
@@ -132,34 +143,38 @@ extension MiLoDoModel {
         }
 
         // y_i⁺ = y_i + Σ_j p_ij,1 Δ_ij with p_ij,1 = (p̃_ij,1 + p̃_ji,1)/2, x_i⁺ = z_i⁺ − Σ_j p_ij,2 Δ_ij.
-        var xs = [Tensor<Scalar>](), ys = [Tensor<Scalar>]()
-        for i in 0..<n {
-            let nb = topology.neighbors[i]
-            let back = nb.map { j in topology.neighbors[j].firstIndex(of: i)! }
-            let Zi = z + i * rows
-            var yNew = s.y[i]
-            let xNew = Tensor<Scalar>(shape: shape) { xp in
-                yNew.withUnsafeMutableBufferPointer { yp in
-                    let XN = xp.baseAddress!, YN = yp.baseAddress!
-                    Parallel.forEachChunk(rows, minimumPerChunk: 8192) { range in
-                        for row in range {
-                            var yv = YN[row], xv = Zi[row]
-                            for (k, j) in nb.enumerated() {
-                                let delta = Zi[row] - z[j * rows + row]
-                                var p1 = (ps[offsets[i] + k * rows + row] + ps[offsets[j] + back[k] * rows + row]) * 0.5
-                                if let scale { p1 = p1 / scale[row / d] }
-                                yv = yv + p1 * delta
-                                xv = xv - pu[offsets[i] + k * rows + row] * delta
+        var xs = s.x, ys = s.y
+        xs.withUnsafeMutableBufferPointer { xsp in
+        ys.withUnsafeMutableBufferPointer { ysp in
+            let xsBase = xsp.baseAddress!, ysBase = ysp.baseAddress!
+            forEachNode { i in
+                let nb = topology.neighbors[i]
+                let back = nb.map { j in topology.neighbors[j].firstIndex(of: i)! }
+                let Zi = z + i * rows
+                var yNew = s.y[i]
+                let xNew = Tensor<Scalar>(shape: shape) { xp in
+                    yNew.withUnsafeMutableBufferPointer { yp in
+                        let XN = xp.baseAddress!, YN = yp.baseAddress!
+                        Parallel.forEachChunk(rows, minimumPerChunk: nodeParallel ? rows + 1 : 8192) { range in
+                            for row in range {
+                                var yv = YN[row], xv = Zi[row]
+                                for (k, j) in nb.enumerated() {
+                                    let delta = Zi[row] - z[j * rows + row]
+                                    var p1 = (ps[offsets[i] + k * rows + row] + ps[offsets[j] + back[k] * rows + row]) * 0.5
+                                    if let scale { p1 = p1 / scale[row / d] }
+                                    yv = yv + p1 * delta
+                                    xv = xv - pu[offsets[i] + k * rows + row] * delta
+                                }
+                                YN[row] = yv
+                                XN[row] = xv
                             }
-                            YN[row] = yv
-                            XN[row] = xv
                         }
                     }
                 }
+                (xsBase + i).pointee = xNew
+                (ysBase + i).pointee = yNew
             }
-            xs.append(xNew)
-            ys.append(yNew)
-        }
+        }}
         s.x = xs
         s.y = ys
     }

@@ -113,6 +113,30 @@ final class MiLoDoTests: XCTestCase {
         XCTAssertEqual(native.iterate(c).maxAbsDifference(native.iterate(a)), 0, "switching back restores the Double networks")
     }
 
+    /// Small problems run the packed step's nodes on several threads, large ones split each
+    /// network's blocks instead: the iterates and LSTM states are bit-identical to one thread's.
+    func testPackedStepIsTheSameOnOneThreadAndOnSeveral() throws {
+        let w = try MixingMatrix<Double>(topology: try .ring(4), rule: .uniform)
+        var rng = RandomState(seed: 8)
+        let model = try MiLoDoModel<Double>(topology: w.topology, stepFeatures: .residual, rng: &rng)
+        model.specialInitialize(gamma0: 0.1, mixing: w, outputStd: 0.3, rng: &rng)
+        model.useBoundedOutputs(alpha: 0.5, stepAlpha: 0.9, gamma0: 0.1, mixing: w)
+        model.useFloatInference(true)
+        let milodo = MiLoDoOptimizer(model: model, seed: 3)
+        func run(workers: Int) -> [(name: String, tensor: Tensor<Double>)] {
+            let saved = Parallel.workers
+            Parallel.workers = workers
+            defer { Parallel.workers = saved }
+            var s = milodo.makeState(problem.oracles, mixing: w)
+            for _ in 0..<7 { milodo.step(&s, problem.oracles, mixing: w) }
+            return milodo.stateTensors(s)
+        }
+        let one = run(workers: 1), several = run(workers: 3)
+        XCTAssertEqual(one.map(\.name), several.map(\.name))
+        for (a, b) in zip(one, several) { XCTAssertEqual(a.tensor, b.tensor, a.name) }
+        XCTAssertGreaterThan(one[0].tensor.normInf(), 0)
+    }
+
     /// The packed in-place step (`inferenceStep`, taken by tape-free runs with Float networks)
     /// against the tensor step with the same Float networks: paper and bounded outputs, both step
     /// feature sets, a batch of two problems with their own step scales, on a non-regular graph.
