@@ -11,11 +11,15 @@ public struct MiLoDoOptimizer<Scalar: TensorScalar>: DecentralizedMethod {
     /// Not used by the learned rule (kept for tables); NaN.
     public var stepSize: Scalar = .nan
     public var name: String
+    /// The safeguard (`Safeguard`): nil runs the learned rule alone. `DecentralizedMethods`
+    /// switches it on for evaluation and inference.
+    public var safeguard: Safeguard?
 
-    public init(model: MiLoDoModel<Scalar>, seed: UInt64 = 0, name: String = "milodo") {
+    public init(model: MiLoDoModel<Scalar>, seed: UInt64 = 0, name: String = "milodo", safeguard: Safeguard? = nil) {
         self.model = model
         self.seed = seed
         self.name = name
+        self.safeguard = safeguard
     }
 
     public struct State {
@@ -25,6 +29,7 @@ public struct MiLoDoOptimizer<Scalar: TensorScalar>: DecentralizedMethod {
         var stored: MiLoDoModel<Scalar>.State?
         var packed: MiLoDoModel<Scalar>.InferenceState?
         public var iteration = 0
+        var guardState: SafeguardState<Scalar>?
 
         public init(rule: MiLoDoModel<Scalar>.State, iteration: Int = 0) {
             stored = rule
@@ -40,26 +45,50 @@ public struct MiLoDoOptimizer<Scalar: TensorScalar>: DecentralizedMethod {
         /// Per node `[1, d]`, without unpacking.
         var x: [Tensor<Scalar>] { packed?.x ?? stored!.x.map(\.value) }
         var y: [Tensor<Scalar>] { packed?.y ?? stored!.y.map(\.value) }
+
+        /// Replaces the iterates and duals (node matrices `[n, d]`), keeping the LSTM states.
+        mutating func setIterates(x X: Tensor<Scalar>, y Y: Tensor<Scalar>) {
+            let n = X.shape[0], d = X.shape[1]
+            let rows = { (m: Tensor<Scalar>) in (0..<n).map { m.rows($0..<($0 + 1)).reshaped([1, d]) } }
+            if packed != nil {
+                packed!.x = rows(X)
+                packed!.y = rows(Y)
+            } else {
+                stored!.x = rows(X).map { Variable(constant: $0) }
+                stored!.y = rows(Y).map { Variable(constant: $0) }
+            }
+        }
     }
 
     public func makeState(_ p: NodeOracles<Scalar>, mixing: MixingMatrix<Scalar>) -> State {
         precondition(mixing.topology == model.topology, "MiLoDoOptimizer: the model was built for \(model.topology), not \(mixing.topology)")
         var rng = RandomState(seed: seed)
         var rule = model.initialState(batch: 1, dimension: p.dimension, tape: nil, rng: &rng)
-        rule.scale = stepScale(p)
-        return State(rule: rule)
+        let L = model.stepScaleReference > 0 || safeguard != nil ? largestCurvature(p) : 0
+        rule.scale = stepScale(largestCurvature: L)
+        var state = State(rule: rule)
+        if let safeguard { state.guardState = SafeguardState(settings: safeguard, gamma: Scalar(1 / L)) }
+        return state
     }
 
-    /// The problem's step scale `L_ref / max_i L_i` when the model normalizes its step (nil otherwise).
-    func stepScale(_ p: NodeOracles<Scalar>) -> Tensor<Scalar>? {
-        guard model.stepScaleReference > 0 else { return nil }
+    /// `max_i L_i` of the problem (`LocalCurvature.estimate`).
+    func largestCurvature(_ p: NodeOracles<Scalar>) -> Double {
         let n = p.nodeCount, d = p.dimension
         let L = LocalCurvature.estimate(nodes: n, batch: 1, dimension: d, seed: seed) { xs in
             let g = p.gradients(Tensor.concat(xs, axis: 0))
             return (0..<n).map { g.rows($0..<($0 + 1)) }
         }
-        return model.stepScales(curvatures: L)
+        // A problem without curvature (all-zero data) still gets a finite fallback step.
+        return L[0].isFinite && L[0] > 0 ? L[0] : 1
     }
+
+    /// The problem's step scale `L_ref / max_i L_i` when the model normalizes its step (nil otherwise).
+    func stepScale(largestCurvature L: Double) -> Tensor<Scalar>? {
+        guard model.stepScaleReference > 0 else { return nil }
+        return model.stepScales(curvatures: [L])
+    }
+
+    public func safeguardReport(_ s: State) -> SafeguardReport? { s.guardState?.report }
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -67,18 +96,51 @@ public struct MiLoDoOptimizer<Scalar: TensorScalar>: DecentralizedMethod {
         step(&s, p, mixing: mixing, observe: nil)
     }
 
-    /// One iteration; `observe`, when given, receives the coefficients the rule produced.
+    /// One iteration; `observe`, when given, receives the coefficients the rule produced (the
+    /// safeguard is then bypassed: the coefficients are those of a learned step).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func step(_ s: inout State, _ p: NodeOracles<Scalar>, mixing: MixingMatrix<Scalar>,
                      observe: ((MiLoDoModel<Scalar>.Coefficients) -> Void)?) {
+        guard observe == nil, var guardState = s.guardState else {
+            learnedStep(&s, p, observe: observe, gradients: nil)
+            return
+        }
+        let X = Tensor.concat(s.x, axis: 0), Y = Tensor.concat(s.y, axis: 0)  // [n, d]
+        let G = p.gradients(X)
+        let candidate = mixing.safeguardStep(x: X, y: Y, g: G, gamma: guardState.gamma, p)
+        switch guardState.decide(merit: candidate.merit, floor: candidate.floor, iteration: s.iteration) {
+        case .learned:
+            learnedStep(&s, p, observe: nil, gradients: G)
+            guardState.lastCandidate = (candidate.x, candidate.y)
+            guardState.previousWasLearned = true
+        case .fallback:
+            s.setIterates(x: candidate.x, y: candidate.y)
+            s.iteration += 1
+            guardState.report.fallbackIterations += 1
+            guardState.lastCandidate = nil
+            guardState.previousWasLearned = false
+        case .revert:
+            let back = guardState.lastCandidate ?? (candidate.x, candidate.y)
+            s.setIterates(x: back.x, y: back.y)
+            s.iteration += 1
+            guardState.report.fallbackIterations += 1
+            guardState.lastCandidate = nil
+            guardState.previousWasLearned = false
+        }
+        s.guardState = guardState
+    }
+
+    /// One learned iteration; `gradients` `[n, d]` at the current iterate when already computed.
+    func learnedStep(_ s: inout State, _ p: NodeOracles<Scalar>, observe: ((MiLoDoModel<Scalar>.Coefficients) -> Void)?,
+                     gradients known: Tensor<Scalar>?) {
         let n = p.nodeCount, d = p.dimension
         if observe == nil && model.hasFloatInference {
             var packed = s.packed ?? .init(s.stored!)
             s.packed = nil
             s.stored = nil
             model.inferenceStep(&packed, lambda: p.l1Weight) { xs in
-                let g = p.gradients(Tensor.concat(xs, axis: 0))  // [n, d]
+                let g = known ?? p.gradients(Tensor.concat(xs, axis: 0))  // [n, d]
                 return (0..<n).map { g.rows($0..<($0 + 1)).reshaped([1, d]) }
             }
             s.packed = packed
@@ -88,8 +150,7 @@ public struct MiLoDoOptimizer<Scalar: TensorScalar>: DecentralizedMethod {
         let context = ForwardContext<Scalar>(tape: nil)
         do {
             s.rule = try model.step(s.rule, lambda: p.l1Weight, context: context, observe: observe) { xs in
-                let x = Tensor.concat(xs.map(\.value), axis: 0)  // [n, d]
-                let g = p.gradients(x)
+                let g = known ?? p.gradients(Tensor.concat(xs.map(\.value), axis: 0))  // [n, d]
                 return (0..<n).map { Variable(constant: g.rows($0..<($0 + 1)).reshaped([1, d])) }
             }
         } catch {
@@ -132,6 +193,9 @@ public struct MiLoDoOptimizer<Scalar: TensorScalar>: DecentralizedMethod {
             lstm.append(per)
         }
         let rows = { (m: Tensor<Scalar>) in (0..<n).map { Variable(constant: m.rows($0..<($0 + 1))) } }
-        return State(rule: .init(x: rows(x), y: rows(y), lstm: lstm, scale: stepScale(p)), iteration: iteration)
+        let L = model.stepScaleReference > 0 || safeguard != nil ? largestCurvature(p) : 0
+        var state = State(rule: .init(x: rows(x), y: rows(y), lstm: lstm, scale: stepScale(largestCurvature: L)), iteration: iteration)
+        if let safeguard { state.guardState = SafeguardState(settings: safeguard, gamma: Scalar(1 / L)) }
+        return state
     }
 }

@@ -51,6 +51,12 @@ public protocol DecentralizedMethod<Scalar> {
     func iterationCount(_ state: State) -> Int
     /// Rebuilds a state from `stateTensors` output and the iteration count (resume).
     func restoreState(_ tensors: [String: Tensor<Scalar>], iteration: Int, _ problem: NodeOracles<Scalar>) throws -> State
+    /// How often a safeguard replaced the method's own steps so far (nil: the method has none).
+    func safeguardReport(_ state: State) -> SafeguardReport?
+}
+
+extension DecentralizedMethod {
+    public func safeguardReport(_ state: State) -> SafeguardReport? { nil }
 }
 
 /// Errors restoring a method's state.

@@ -11,9 +11,9 @@ public enum DecentralizedMethods {
     public static let learnedPrefix = "milodo:"
 
     public static func make<S: TensorScalar>(_ spec: String, stepSize: Double?, mixing: MixingMatrix<S>,
-                                             floatNetworks: Bool = true) throws -> any DecentralizedMethod<S> {
+                                             floatNetworks: Bool = true, safeguard: Safeguard? = Safeguard()) throws -> any DecentralizedMethod<S> {
         if spec.hasPrefix(learnedPrefix) {
-            return try loadMiLoDo(String(spec.dropFirst(learnedPrefix.count)), mixing: mixing, floatNetworks: floatNetworks)
+            return try loadMiLoDo(String(spec.dropFirst(learnedPrefix.count)), mixing: mixing, floatNetworks: floatNetworks, safeguard: safeguard)
         }
         guard HandcraftedMethods.names.contains(spec) else {
             throw SourceError.selection("unknown method '\(spec)'; choose from \(HandcraftedMethods.names.joined(separator: ", ")) or \(learnedPrefix)CHECKPOINT.h5")
@@ -28,8 +28,11 @@ public enum DecentralizedMethods {
     /// `floatNetworks` (the default: the precision the networks were trained in) its networks run
     /// in Float on the packed in-place path (`MiLoDoModel.inferenceStep`), whatever the iterates'
     /// scalar; otherwise in `S` through the tensor path, and the method is named `milodo-f64net`
-    /// (for Double), so tables say which was measured.
-    public static func loadMiLoDo<S: TensorScalar>(_ path: String, mixing: MixingMatrix<S>, floatNetworks: Bool = true) throws -> MiLoDoOptimizer<S> {
+    /// (for Double), so tables say which was measured. `safeguard` (on by default) falls back to
+    /// Exact Diffusion's step when the learned steps stop making progress (`Safeguard`); without
+    /// it the method is named `…-unguarded`.
+    public static func loadMiLoDo<S: TensorScalar>(_ path: String, mixing: MixingMatrix<S>, floatNetworks: Bool = true,
+                                                   safeguard: Safeguard? = Safeguard()) throws -> MiLoDoOptimizer<S> {
         let loaded: (model: MiLoDoModel<S>, mixing: MixingMatrix<S>, config: MiLoDoConfig)
         do { loaded = try MiLoDoCheckpoint.load(from: URL(fileURLWithPath: path), as: S.self) } catch {
             throw SourceError.data("cannot load \(path): \(error)")
@@ -41,6 +44,7 @@ public enum DecentralizedMethods {
             throw SourceError.data("\(path) was trained on \(loaded.model.topology), but the evaluation uses \(mixing.topology); pass --topology \(loaded.config.topology)")
         }
         loaded.model.useFloatInference(floatNetworks)
-        return MiLoDoOptimizer(model: loaded.model, seed: 0, name: floatNetworks || S.self == Float.self ? "milodo" : "milodo-f64net")
+        let name = (floatNetworks || S.self == Float.self ? "milodo" : "milodo-f64net") + (safeguard == nil ? "-unguarded" : "")
+        return MiLoDoOptimizer(model: loaded.model, seed: 0, name: name, safeguard: safeguard)
     }
 }

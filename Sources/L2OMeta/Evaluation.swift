@@ -64,11 +64,15 @@ public struct EvaluationTrace: Sendable, Codable {
     public var hitIterations: [Int?]
     public var hitSeconds: [Double?]
     public var diverged: Bool
-    public init(method: String, instance: String, stepSize: Double, points: [Point], hitIterations: [Int?], hitSeconds: [Double?], diverged: Bool) {
+    /// How often the method's safeguard replaced its steps (nil for methods without one).
+    public var safeguard: SafeguardReport?
+    public init(method: String, instance: String, stepSize: Double, points: [Point], hitIterations: [Int?], hitSeconds: [Double?], diverged: Bool,
+                safeguard: SafeguardReport? = nil) {
         self.method = method
         self.instance = instance
         self.stepSize = stepSize
         self.points = points
+        self.safeguard = safeguard
         self.hitIterations = hitIterations
         self.hitSeconds = hitSeconds
         self.diverged = diverged
@@ -131,6 +135,6 @@ public enum EvaluationRunner {
         }
         progress?(k, points.last?.relativeGap ?? .nan)
         return EvaluationTrace(method: method.name, instance: instance.name, stepSize: Double(method.stepSize), points: points,
-                               hitIterations: hits, hitSeconds: hitSec, diverged: diverged)
+                               hitIterations: hits, hitSeconds: hitSec, diverged: diverged, safeguard: method.safeguardReport(state))
     }
 }

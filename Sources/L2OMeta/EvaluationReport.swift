@@ -52,6 +52,17 @@ public struct EvaluationReport: Sendable, Codable {
         }
         out += "; seconds are step time only.\n\n"
         out += table.render()
+        let guarded = traces.filter { $0.safeguard != nil }
+        if !guarded.isEmpty {
+            let fired = guarded.filter { ($0.safeguard?.firings ?? 0) > 0 }
+            out += "\nSafeguard (fallback to Exact Diffusion's step when the learned steps stop reducing the fixed-point residual): "
+            if fired.isEmpty {
+                out += "never fired in \(guarded.count) run(s).\n"
+            } else {
+                out += "fired in \(fired.count) of \(guarded.count) run(s): "
+                    + fired.map { "\($0.method) on \($0.instance) \($0.safeguard!.summary)" }.joined(separator: "; ") + ".\n"
+            }
+        }
         let div = traces.filter(\.diverged)
         if !div.isEmpty {
             out += "\nDiverged (non-finite objective; the run stopped there, the others continued): "

@@ -37,6 +37,12 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Scalar type of learned rules' networks: float (default, the precision they were trained in) or double.",
                                discussion: "Iterates, gradients and duals are always in the --scalar type. 'double' (with --scalar double) evaluates the networks in Double on the slower tensor path; the method is then reported as milodo-f64net."))
     var networkScalar: String = "float"
+    @Flag(name: .customLong("no-safeguard"), help: ArgumentHelp("Run learned rules without their safeguard.",
+                                                                 discussion: "By default a learned rule falls back to Exact Diffusion's step (γ = 1/L) whenever its own steps stop reducing the fixed-point residual (docs/milodo.md, 'The safeguard'); the report says how often. Without it the method is reported as milodo-unguarded."))
+    var noSafeguard = false
+    @Option(help: "Learned iterations per progress window of the safeguard.") var safeguardWindow: Int = Safeguard().window
+    @Option(help: "Decrease of the best fixed-point residual the safeguard requires from one window to the next (fraction).")
+    var safeguardDecrease: Double = Safeguard().minimumDecrease
     @Option(help: "Comma-separated relative-gap tolerances to report iterations and seconds to.")
     var tolerances: String = "1e-3,1e-5,1e-7,1e-9,1e-11,1e-13,1e-15"
     @Option(help: ArgumentHelp("Evaluate the gap every N iterations.",
@@ -67,6 +73,8 @@ struct EvaluateCommand: ParsableCommand {
         guard Split(rawValue: split) != nil else { throw ValidationError("--split must be train, validation or test") }
         guard MixingRule(rawValue: mixing) != nil else { throw ValidationError("unknown --mixing '\(mixing)'") }
         guard checkEvery >= 1 else { throw ValidationError("--check-every must be ≥ 1") }
+        guard safeguardWindow >= 1, safeguardWindow <= 1_000_000 else { throw ValidationError("--safeguard-window must be 1…1,000,000, got \(safeguardWindow)") }
+        guard safeguardDecrease >= 0, safeguardDecrease < 1 else { throw ValidationError("--safeguard-decrease must lie in [0, 1), got \(safeguardDecrease)") }
         guard iterations <= ResourceLimits.maximumIterations else { throw ValidationError("--iterations must be at most \(ResourceLimits.maximumIterations) (10¹²), got \(iterations)") }
         _ = try parsedTolerances()
         _ = try MethodSpec.parseList(methods)
@@ -101,7 +109,8 @@ struct EvaluateCommand: ParsableCommand {
         var done = 0
         for spec in specs {
             try MethodSpec.with(spec, step: stepSizes[spec], scalar: S.self, mixing: w,
-                                floatNetworks: networkScalar == "float") { method in
+                                floatNetworks: networkScalar == "float",
+                                safeguard: noSafeguard ? nil : Safeguard(window: safeguardWindow, minimumDecrease: safeguardDecrease)) { method in
                 for inst in instances {
                     traces.append(runOne(method, inst, w, settings) { k, gap in
                         bar.update(done + k, fields: [("method", spec.hasPrefix("milodo:") ? "milodo" : spec), ("gap", String(format: "%.1e", gap))])

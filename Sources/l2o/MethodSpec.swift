@@ -79,10 +79,11 @@ enum MethodSpec {
     /// Runs `body` with the method built for scalar `S` (a generic callback, so each method's
     /// concrete type reaches the runner).
     static func with<S: TensorScalar, R>(
-        _ spec: String, step: Double?, scalar: S.Type, mixing: MixingMatrix<S>, floatNetworks: Bool = true,
+        _ spec: String, step: Double?, scalar: S.Type, mixing: MixingMatrix<S>, floatNetworks: Bool = true, safeguard: Safeguard? = Safeguard(),
         _ body: (any DecentralizedMethod<S>) throws -> R
     ) throws -> R {
-        try body(try ProblemSource.cli { try DecentralizedMethods.make(spec, stepSize: step, mixing: mixing, floatNetworks: floatNetworks) })
+        try body(try ProblemSource.cli { try DecentralizedMethods.make(spec, stepSize: step, mixing: mixing, floatNetworks: floatNetworks,
+                                                                            safeguard: safeguard) })
     }
 
     /// `name=value` pairs from `--step`.
