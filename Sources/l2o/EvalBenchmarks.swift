@@ -7,7 +7,8 @@ extension Benchmarks {
     /// step on the problem's node oracles), at d = 300 (N = 10), 3,000 (N = 100) and 30,000
     /// (N = 1,000). The rule has the shipped support checkpoint's shape (hidden 20, residual step
     /// input, bounded outputs, step normalization; its cost does not depend on θ's values) and runs
-    /// its networks in Float (the evaluation default) and, for comparison, in Double. Iterations
+    /// its networks in Float with the safeguard on (the evaluation default), then without the
+    /// safeguard, then with Double networks. Iterations
     /// are timed in runs of `max(1, 30000/d)`; the median is reported per iteration.
     static func evaluationSteps(_ s: BenchSettings, dimensions: [Int] = [300, 3000, 30000]) -> [JSONLine] {
         var lines = [JSONLine]()
@@ -34,13 +35,15 @@ extension Benchmarks {
             model.specialInitialize(gamma0: 0.05, mixing: w, rng: &rng)
             model.useBoundedOutputs(alpha: 0.5, stepAlpha: 0.9, gamma0: 0.05, mixing: w)
             model.stepScaleReference = 42.71
-            for floatNets in [true, false] {
+            // The evaluation default (Float networks, safeguard on), then without the safeguard,
+            // then with Double networks.
+            for (floatNets, guarded) in [(true, true), (true, false), (false, false)] {
                 model.useFloatInference(floatNets)
-                let milodo = MiLoDoOptimizer(model: model)
+                let milodo = MiLoDoOptimizer(model: model, safeguard: guarded ? Safeguard() : nil)
                 var st = milodo.makeState(oracles, mixing: w)
                 let ms = perIteration { milodo.step(&st, oracles, mixing: w) }
                 precondition(milodo.iterate(st).isFinite)
-                var k = JSONLine("milodo-eval-\(d)" + (floatNets ? "" : "-f64net"))
+                var k = JSONLine("milodo-eval-\(d)" + (floatNets ? "" : "-f64net") + (guarded ? "" : "-unguarded"))
                 k.add("n", n); k.add("N", N); k.add("d", d)
                 k.add("scalar", "float64")
                 k.add("network_scalar", floatNets ? "float32" : "float64")

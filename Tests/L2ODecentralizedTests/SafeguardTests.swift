@@ -78,7 +78,7 @@ final class SafeguardTests: XCTestCase {
         XCTAssertEqual(h.report.firings, 0)
     }
 
-    /// A learned rule with Exact Diffusion's form at 30× the stable step diverges on its own; with
+    /// A learned rule with Exact Diffusion's form at γ₀ = 2 (far above the stable step) diverges on its own; with
     /// the safeguard the run reaches the optimum, and the report says what happened.
     func testADivergingRuleConvergesUnderTheSafeguard() throws {
         let w = try MixingMatrix<Double>(topology: try .ring(problem.n), rule: .uniform)
