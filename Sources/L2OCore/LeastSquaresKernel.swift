@@ -36,7 +36,9 @@ public enum LeastSquares {
                 b.scalars.withUnsafeBufferPointer { bp in
                     g.scalars.withUnsafeMutableBufferPointer { gp in
                         let A = ap.baseAddress!, X = xp.baseAddress!, B = bp.baseAddress!, G = gp.baseAddress!
-                        Parallel.forEachChunk(n, minimumPerChunk: 1) { nodes in
+                        // A thread hand-off costs ~10 µs, about a 64k-element pass over A: smaller
+                        // problems (e.g. one LASSO(10,300,10) instance, 30k elements) run on one core.
+                        Parallel.forEachChunk(n, minimumPerChunk: Swift.max(1, (1 << 16) / Swift.max(1, N * d))) { nodes in
                             for i in nodes {
                                 nodeGradient(a: A + i * N * d, x: X + i * d, b: B + i * N, g: G + i * d, rows: N, d: d,
                                              scale: scale, implementation: implementation)

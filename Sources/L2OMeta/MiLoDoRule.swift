@@ -94,8 +94,9 @@ public final class MiLoDoRule<Problem: Optimizee>: LearnedOptimizer {
 
     public func detached(_ state: MiLoDoModel<Scalar>.State) -> MiLoDoModel<Scalar>.State { state.detached() }
 
+    /// The tape-free rule with its safeguard on (`Safeguard`), as evaluation runs it.
     public func makeOptimizer() throws -> DecentralizedOptimizer<MiLoDoOptimizer<Scalar>> {
-        MiLoDoOptimizer(model: model).on(mixing)
+        MiLoDoOptimizer(model: model, safeguard: Safeguard()).on(mixing)
     }
 
     /// Largest local curvature of each training instance (computed once, on first use).
@@ -136,6 +137,8 @@ extension OptimizeeMetaBatch {
     /// `p_ij,1 = w_ij/(2γ)`, `p_ij,2 = w_ij/2`) from `(x, y)` per node, without a tape
     /// ([MiLoDo] §4.3's warm start): `z_i = prox_{γλ}(x_i − γ(∇f_i(x_i) + y_i))`,
     /// `y_i += Σ_j w_ij/(2γ)(z_i − z_j)`, `x_i = z_i − Σ_j w_ij/2 (z_i − z_j)`.
+    @_specialize(where Problem == LASSO<Float>)
+    @_specialize(where Problem == LASSO<Double>)
     public func exactDiffusionRun(x: [Tensor<Scalar>], y: [Tensor<Scalar>], iterations: Int, gamma: Scalar,
                                   mixing w: MixingMatrix<Scalar>) -> (x: [Tensor<Scalar>], y: [Tensor<Scalar>]) {
         var x = x, y = y

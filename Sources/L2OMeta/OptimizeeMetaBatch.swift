@@ -77,6 +77,8 @@ public struct OptimizeeMetaBatch<Problem: Optimizee> {
     }
 
     /// The mean `x̄ = (1/n) Σ_i x_i` of the nodes' iterates, `[B, d]`.
+    @_specialize(where Problem == LASSO<Float>)
+    @_specialize(where Problem == LASSO<Double>)
     public func average(_ xs: [Variable<Scalar>]) -> Variable<Scalar> {
         var xbar = xs[0]
         for x in xs.dropFirst() { xbar = xbar + x }
@@ -105,6 +107,8 @@ public struct OptimizeeMetaBatch<Problem: Optimizee> {
     }
 
     /// The consensus error `(1/n) Σ_i ‖x_i − x̄‖²` of every problem (shape `[B]`), differentiable.
+    @_specialize(where Problem == LASSO<Float>)
+    @_specialize(where Problem == LASSO<Double>)
     public func consensusErrors(_ xs: [Variable<Scalar>]) -> Variable<Scalar> {
         let xbar = average(xs)
         var e: Variable<Scalar>?
