@@ -63,10 +63,16 @@ public struct MiLoDoOptimizer<Scalar: TensorScalar>: DecentralizedMethod {
     public func makeState(_ p: NodeOracles<Scalar>, mixing: MixingMatrix<Scalar>) -> State {
         precondition(mixing.topology == model.topology, "MiLoDoOptimizer: the model was built for \(model.topology), not \(mixing.topology)")
         var rng = RandomState(seed: seed)
-        var rule = model.initialState(batch: 1, dimension: p.dimension, tape: nil, rng: &rng)
+        return state(model.initialState(batch: 1, dimension: p.dimension, tape: nil, rng: &rng), iteration: 0, p)
+    }
+
+    /// The state from the rule's state, with the problem's step scale and the safeguard's
+    /// bookkeeping (one curvature estimate serves both).
+    func state(_ rule: MiLoDoModel<Scalar>.State, iteration: Int, _ p: NodeOracles<Scalar>) -> State {
+        var rule = rule
         let L = model.stepScaleReference > 0 || safeguard != nil ? largestCurvature(p) : 0
         rule.scale = stepScale(largestCurvature: L)
-        var state = State(rule: rule)
+        var state = State(rule: rule, iteration: iteration)
         if let safeguard { state.guardState = SafeguardState(settings: safeguard, gamma: Scalar(1 / L)) }
         return state
     }
@@ -193,9 +199,6 @@ public struct MiLoDoOptimizer<Scalar: TensorScalar>: DecentralizedMethod {
             lstm.append(per)
         }
         let rows = { (m: Tensor<Scalar>) in (0..<n).map { Variable(constant: m.rows($0..<($0 + 1))) } }
-        let L = model.stepScaleReference > 0 || safeguard != nil ? largestCurvature(p) : 0
-        var state = State(rule: .init(x: rows(x), y: rows(y), lstm: lstm, scale: stepScale(largestCurvature: L)), iteration: iteration)
-        if let safeguard { state.guardState = SafeguardState(settings: safeguard, gamma: Scalar(1 / L)) }
-        return state
+        return state(.init(x: rows(x), y: rows(y), lstm: lstm, scale: nil), iteration: iteration, p)
     }
 }
