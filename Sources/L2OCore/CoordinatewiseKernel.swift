@@ -87,21 +87,31 @@ public enum CoordinatewiseKernel {
                     let rb = Swift.min(R, rows.upperBound - r0)
                     for r in 0..<rb {
                         let sx = X + (r0 + r) * nin, sh = Hp + (r0 + r) * H, sc = C + (r0 + r) * H
-                        for k in 0..<nin { xhT[k * rb + r] = N(sx[k]) }
-                        for j in 0..<H { xhT[(nin + j) * rb + r] = N(sh[j]); cT[j * rb + r] = N(sc[j]) }
+                        for k in 0..<nin { xhT[k * rb + r] = convert(sx[k]) }
+                        for j in 0..<H { xhT[(nin + j) * rb + r] = convert(sh[j]); cT[j * rb + r] = convert(sc[j]) }
                     }
                     block(rb: rb, inputs: nin, hidden: H, hidden1: H1, outputs: O, xh: xhT, gates: gT, c: cT, h: hT,
                           hid: hidT, out: outT, weights: weights, activation: activation)
                     for r in 0..<rb {
                         let dh = Hn + (r0 + r) * H, dc = Cn + (r0 + r) * H
-                        for j in 0..<H { dh[j] = S(hT[j * rb + r]); dc[j] = S(cT[j * rb + r]) }
+                        for j in 0..<H { dh[j] = convert(hT[j * rb + r]); dc[j] = convert(cT[j * rb + r]) }
                     }
-                    for r in 0..<rb { for j in 0..<O { Out[(r0 + r) * O + j] = S(outT[j * rb + r]) } }
+                    for r in 0..<rb { for j in 0..<O { Out[(r0 + r) * O + j] = convert(outT[j * rb + r]) } }
                     r0 += rb
                 }
             }
         }}}}}}
         return (out, hNew, cNew)
+    }
+
+    /// `B(a)` for the two scalar types, resolved when specialized (the generic
+    /// `BinaryFloatingPoint` conversion otherwise costs more than the network).
+    @inlinable @inline(__always)
+    static func convert<A: TensorScalar, B: TensorScalar>(_ a: A) -> B {
+        if A.self == B.self { return unsafeBitCast(a, to: B.self) }
+        if A.self == Double.self, B.self == Float.self { return unsafeBitCast(Float(unsafeBitCast(a, to: Double.self)), to: B.self) }
+        if A.self == Float.self, B.self == Double.self { return unsafeBitCast(Double(unsafeBitCast(a, to: Float.self)), to: B.self) }
+        return B(a)
     }
 
     /// Pointers to one network's weights: `[W ; U]`, `b`, `W₁`, `b₁`, `W₂`, `b₂`.
@@ -132,43 +142,48 @@ public enum CoordinatewiseKernel {
     ) {
         let G = 4 * H, K = nin + H
         let wu = weights.wu, b = weights.b, w1 = weights.w1, b1 = weights.b1, w2 = weights.w2, b2 = weights.b2
+        if N.self == Float.self {
+            // Float: the whole network in one pass of the C kernel (gates, cell update, hidden
+            // layer and output layer per tile of rows, in registers; AVX2 or AVX-512 where present).
+            func f(_ p: UnsafePointer<N>) -> UnsafePointer<Float> { UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
+            func m(_ p: UnsafeMutablePointer<N>) -> UnsafeMutablePointer<Float> { UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self) }
+            l2o_cwnet_block_f32(Int32(rb), Int32(nin), Int32(H), Int32(H1), Int32(O), f(UnsafePointer(xh)), f(wu), f(b),
+                                m(c), m(h), f(w1), f(b1), f(w2), f(b2), m(out))
+            switch activation {
+            case .identity: break
+            case .relu: for k in 0..<(O * rb) { out[k] = out[k] > 0 ? out[k] : 0 }
+            case .exp: for k in 0..<(O * rb) { out[k] = N.exp(out[k]) }
+            }
+            return
+        }
         // gatesᵀ [4H, rb] = [W ; U]ᵀ [x | h]ᵀ
         N.gemm(transA: true, transB: false, m: G, n: rb, k: K, alpha: 1, a: wu, lda: G,
                b: xh, ldb: rb, beta: 0, c: gates, ldc: rb)
         // σ on i, f, o and tanh(v) = 2σ(2v) − 1 on g, then c' and h' (the formulas of
-        // `LSTMActivations.forward`); Float through the C kernel (AVX2/FMA when built for them).
-        if N.self == Float.self {
-            func f(_ p: UnsafeMutablePointer<N>) -> UnsafeMutablePointer<Float> { UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self) }
-            l2o_lstm_block_f32(Int32(rb), Int32(H), f(gates), UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), f(c), f(h))
-        } else {
-            for j in 0..<G {
-                let row = gates + j * rb, bj = b[j]
-                if j >= 2 * H && j < 3 * H {
-                    for r in 0..<rb { row[r] = 2 / (1 + N.kernelExp(-2 * (row[r] + bj))) + -1 }
-                } else {
-                    for r in 0..<rb { row[r] = 1 / (1 + N.kernelExp(-1 * (row[r] + bj))) + 0 }
-                }
+        // `LSTMActivations.forward`).
+        for j in 0..<G {
+            let row = gates + j * rb, bj = b[j]
+            if j >= 2 * H && j < 3 * H {
+                for r in 0..<rb { row[r] = 2 / (1 + N.kernelExp(-2 * (row[r] + bj))) + -1 }
+            } else {
+                for r in 0..<rb { row[r] = 1 / (1 + N.kernelExp(-1 * (row[r] + bj))) + 0 }
             }
-            for j in 0..<H {
-                let ig = gates + j * rb, fg = gates + (H + j) * rb, gg = gates + (2 * H + j) * rb, og = gates + (3 * H + j) * rb
-                let cj = c + j * rb, hj = h + j * rb
-                for r in 0..<rb {
-                    let cv = fg[r] * cj[r] + ig[r] * gg[r]
-                    let th = 2 / (1 + N.kernelExp(-2 * cv)) - 1
-                    cj[r] = cv
-                    hj[r] = og[r] * th
-                }
+        }
+        for j in 0..<H {
+            let ig = gates + j * rb, fg = gates + (H + j) * rb, gg = gates + (2 * H + j) * rb, og = gates + (3 * H + j) * rb
+            let cj = c + j * rb, hj = h + j * rb
+            for r in 0..<rb {
+                let cv = fg[r] * cj[r] + ig[r] * gg[r]
+                let th = 2 / (1 + N.kernelExp(-2 * cv)) - 1
+                cj[r] = cv
+                hj[r] = og[r] * th
             }
         }
         // hiddenᵀ [H1, rb] = relu(W₁ᵀ h'ᵀ + b₁)
         for j in 0..<H1 { let row = hid + j * rb, bj = b1[j]; for r in 0..<rb { row[r] = bj } }
         N.gemm(transA: true, transB: false, m: H1, n: rb, k: H, alpha: 1, a: w1, lda: H1,
                b: h, ldb: rb, beta: 1, c: hid, ldc: rb)
-        if N.self == Float.self {
-            l2o_relu_f32(Int32(H1 * rb), UnsafeMutableRawPointer(hid).assumingMemoryBound(to: Float.self))
-        } else {
-            for k in 0..<(H1 * rb) { hid[k] = hid[k] > 0 ? hid[k] : 0 }
-        }
+        for k in 0..<(H1 * rb) { hid[k] = hid[k] > 0 ? hid[k] : 0 }
         // outᵀ [O, rb] = act(W₂ᵀ hiddenᵀ + b₂)
         for j in 0..<O { let row = out + j * rb, bj = b2[j]; for r in 0..<rb { row[r] = bj } }
         N.gemm(transA: true, transB: false, m: O, n: rb, k: H1, alpha: 1, a: w2, lda: O,
@@ -178,5 +193,48 @@ public enum CoordinatewiseKernel {
         case .relu: for k in 0..<(O * rb) { out[k] = out[k] > 0 ? out[k] : 0 }
         case .exp: for k in 0..<(O * rb) { out[k] = N.exp(out[k]) }
         }
+    }
+}
+
+extension CoordinatewiseKernel {
+    /// The instruction sets the Float kernels are written for, slowest first.
+    public enum InstructionSet: String, Sendable, CaseIterable, Comparable {
+        case generic, avx2 = "avx2-fma", avx512
+        public static func < (a: Self, b: Self) -> Bool { allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)! }
+        /// Also accepts "avx2" for `.avx2`.
+        public init?(name: String) {
+            if name == "avx2" { self = .avx2 } else if let v = Self(rawValue: name) { self = v } else { return nil }
+        }
+    }
+
+    /// `L2O_KERNELS` names an instruction set that does not exist or that this CPU lacks.
+    public struct InstructionSetError: Error, CustomStringConvertible {
+        public let value: String
+        public var description: String {
+            "L2O_KERNELS=\(value): expected one of \(InstructionSet.allCases.map(\.rawValue).joined(separator: ", ")) (or avx2), "
+                + "at most \(CoordinatewiseKernel.bestInstructionSet.rawValue) on this CPU"
+        }
+    }
+
+    /// What the Float kernels run on now: the fastest the CPU supports, unless `L2O_KERNELS` or
+    /// `select` chose a slower one.
+    public static var instructionSet: InstructionSet { InstructionSet(rawValue: String(cString: l2o_kernels_instruction_set()))! }
+
+    /// The fastest instruction set this CPU supports for the Float kernels.
+    public static var bestInstructionSet: InstructionSet { InstructionSet(rawValue: String(cString: l2o_kernels_best_instruction_set()))! }
+
+    /// The instruction sets this CPU can run the Float kernels on.
+    public static var availableInstructionSets: [InstructionSet] { InstructionSet.allCases.filter { $0 <= bestInstructionSet } }
+
+    /// Runs the Float kernels on `set` from now on (not while kernels run).
+    public static func select(_ set: InstructionSet) throws {
+        guard l2o_kernels_select(set.rawValue) == 0 else { throw InstructionSetError(value: set.rawValue) }
+    }
+
+    /// Checks `L2O_KERNELS` (unset or empty: the fastest instruction set), so that a typo is an
+    /// error rather than silently ignored.
+    public static func validateEnvironment() throws {
+        guard let value = ProcessInfo.processInfo.environment["L2O_KERNELS"], !value.isEmpty else { return }
+        guard let set = InstructionSet(name: value), set <= bestInstructionSet else { throw InstructionSetError(value: value) }
     }
 }

@@ -57,6 +57,7 @@ enum Benchmarks {
         Benchmark(name: "milodo-eval-3000", run: { evaluationSteps($0, dimensions: [3000]) }),
         Benchmark(name: "milodo-eval-30000", run: { evaluationSteps($0, dimensions: [30000]) }),
         Benchmark(name: "coordinatewise-net", run: coordinatewiseNet),
+        Benchmark(name: "parallel-crossover", run: parallelCrossover),
         Benchmark(name: "graph-energy", run: graphEnergy),
         Benchmark(name: "resnet-grad", run: resNetGrad),
         Benchmark(name: "resnet-sgd", run: resNetSGD),
@@ -179,7 +180,9 @@ enum Benchmarks {
     /// Inference of one coordinate-wise network (LSTM hidden 20 → 20 → 1, three inputs, like φ_M
     /// with the residual feature) over 300,000 rows — as many rows as one of MiLoDo's three
     /// networks sees over all 10 nodes of LASSO(10, 30000, ·) — in Float and Double, through the
-    /// fused kernel `CoordinatewiseKernel.forward`.
+    /// fused kernel `CoordinatewiseKernel.forward`; then the in-place packed kernel on every
+    /// instruction set the CPU has, each as the median of three rounds interleaved with Float GEMM
+    /// (`fraction_of_gemm` is its rate over the median GEMM rate of the same rounds).
     static func coordinatewiseNet(_ s: BenchSettings) -> [JSONLine] {
         func one<S: TensorScalar>(_: S.Type) -> JSONLine {
             let m = 300_000, nin = 3, H = 20
@@ -190,11 +193,12 @@ enum Benchmarks {
             let ms = Timing.median(reps: s.reps ?? 10, warmup: s.warmup) {
                 _ = CoordinatewiseKernel.forward(x: x, h: h, c: c, w: w, u: u, b: b, w1: w1, b1: b1, w2: w2, b2: b2, activation: .relu)
             }
-            return line("coordinatewise-net", S.dtypeName, m: m, nin: nin, H: H, ms: ms)
+            return line("coordinatewise-net", S.dtypeName, m: m, nin: nin, H: H, ms: ms,
+                        set: S.self == Float.self ? CoordinatewiseKernel.instructionSet : nil)
         }
         /// The in-place kernel on a packed Float state (as MiLoDo's Float networks run), features
         /// copied in from a Float array, outputs copied out.
-        func packed() -> JSONLine {
+        func packed() -> Double {
             let m = 300_000, nin = 3, H = 20
             let x = Tensor<Float>.uniform([m, nin], seed: 1)
             let state = PackedLSTMState(h: Tensor<Float>.uniform([m, H], seed: 2), c: Tensor<Float>.uniform([m, H], seed: 3))
@@ -212,19 +216,47 @@ enum Benchmarks {
                     }
                 }
             }
-            return line("coordinatewise-net-packed", "float32", m: m, nin: nin, H: H, ms: ms)
+            return ms
         }
-        func line(_ name: String, _ scalar: String, m: Int, nin: Int, H: Int, ms: Double) -> JSONLine {
+        func line(_ name: String, _ scalar: String, m: Int, nin: Int, H: Int, ms: Double,
+                  set: CoordinatewiseKernel.InstructionSet? = nil) -> JSONLine {
             var j = JSONLine(name)
             j.add("rows", m); j.add("inputs", nin); j.add("hidden", H)
             j.add("scalar", scalar)
+            if let set { j.add("instruction_set", set.rawValue) }
             j.add("threads", Parallel.workers)
             j.add("median_ms", ms)
             j.add("ns_per_row", ms * 1e6 / Double(m))
             j.add("gflops", Double(m) * 2 * Double((nin + H) * 4 * H + H * H + H) / (ms * 1e6))
             return j
         }
-        return [one(Float.self), packed(), one(Double.self)]
+        // The packed kernel on every instruction set this CPU has, interleaved with Float GEMM
+        // (2048³, as `gemm`) so that the fraction of the machine's GEMM rate is measured side by side.
+        let saved = CoordinatewiseKernel.instructionSet
+        let sets = Array(CoordinatewiseKernel.availableInstructionSets.reversed())
+        var times = [CoordinatewiseKernel.InstructionSet: [Double]](), gemmRates = [Double]()
+        let a = Tensor<Float>.uniform([2048, 2048], seed: 1), b = Tensor<Float>.uniform([2048, 2048], seed: 2)
+        for round in 0..<3 {
+            let gemmMs = Timing.median(reps: s.reps ?? 10, warmup: 1) { _ = matmul(a, b) }
+            gemmRates.append(2 * pow(2048, 3) / (gemmMs * 1e6))
+            for set in sets where set != .generic || round == 0 {  // the portable code is slow: one round
+                try! CoordinatewiseKernel.select(set)
+                times[set, default: []].append(packed())
+            }
+        }
+        try! CoordinatewiseKernel.select(saved)
+        let gemmMedian = gemmRates.sorted()[gemmRates.count / 2]
+        var lines = [one(Float.self), one(Double.self)]
+        for set in sets {
+            let t = times[set]!.sorted(), ms = t[t.count / 2]
+            var l = line("coordinatewise-net-packed", "float32", m: 300_000, nin: 3, H: 20, ms: ms, set: set)
+            let rate = 300_000 * 2 * Double(23 * 80 + 20 * 20 + 20) / (ms * 1e6)
+            l.add("rounds", t.count)
+            l.add("gemm_float_gflops", gemmMedian)
+            l.add("fraction_of_gemm", rate / gemmMedian)
+            lines.append(l)
+        }
+        return lines
     }
 
     /// One MiLoDo iteration forward (no tape) for a batch of 32 LASSO(10,300,10) problems on a

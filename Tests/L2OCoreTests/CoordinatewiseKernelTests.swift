@@ -34,6 +34,20 @@ final class CoordinatewiseKernelTests: XCTestCase {
         }
     }
 
+    /// Runs `body` once on every instruction set this CPU has for the Float kernels, then restores
+    /// the one selected before.
+    func forEachInstructionSet(_ body: (CoordinatewiseKernel.InstructionSet) throws -> Void) rethrows {
+        let saved = CoordinatewiseKernel.instructionSet
+        defer { try? CoordinatewiseKernel.select(saved) }
+        let sets = CoordinatewiseKernel.availableInstructionSets
+        XCTAssertTrue(sets.contains(.generic))
+        for set in sets {
+            try? CoordinatewiseKernel.select(set)
+            XCTAssertEqual(CoordinatewiseKernel.instructionSet, set)
+            try body(set)
+        }
+    }
+
     /// The composed reference: LSTM cell → linear → ReLU → linear → activation.
     func reference<S: TensorScalar>(_ n: Net<S>, x: Tensor<S>, h: Tensor<S>, c: Tensor<S>,
                                     _ act: CoordinatewiseKernel.Activation) -> (out: Tensor<S>, h: Tensor<S>, c: Tensor<S>) {
@@ -99,6 +113,7 @@ final class CoordinatewiseKernelTests: XCTestCase {
     }
 
     func testFusedForwardMatchesTheComposedOpsInFloat() {
+        forEachInstructionSet { set in
         // Short blocks (below one 8-lane vector), partial blocks and several chunks.
         for (m, act) in [(1, CoordinatewiseKernel.Activation.exp), (7, .relu), (45, .identity), (777, .exp), (2053, .relu)] {
             let nin = 2, H = 20, O = 1
@@ -112,7 +127,54 @@ final class CoordinatewiseKernelTests: XCTestCase {
                                  maxOut: Double(want.out.normInf()), act)
             XCTAssertLessThan(Double(got.out.maxAbsDifference(want.out)), tol.out, "out, m = \(m)")
             XCTAssertLessThan(Double(got.h.maxAbsDifference(want.h)), tol.h, "h, m = \(m)")
-            XCTAssertLessThan(Double(got.c.maxAbsDifference(want.c)), tol.c, "c, m = \(m)")
+            XCTAssertLessThan(Double(got.c.maxAbsDifference(want.c)), tol.c, "c, m = \(m), \(set)")
+        }
+        }
+    }
+
+    /// The instruction sets against each other on the same inputs: each is a Float evaluation
+    /// with sums in its own fixed order and its own reciprocal estimate, so two of them differ by
+    /// at most `floatBound`; and rows give the same bits wherever they sit in a block (whole
+    /// tiles and the padded tail alike).
+    func testInstructionSetsAgreeAndRowsDoNotDependOnTheirPosition() {
+        let m = 300, nin = 3, H = 20, O = 2
+        let net = Net<Float>(inputs: nin, hidden: H, hidden1: 13, outputs: O, seed: 77)
+        let x = Tensor<Float>.normal([m, nin], seed: 71), h = Tensor<Float>.normal([m, H], seed: 72) * 0.5
+        let c = Tensor<Float>.normal([m, H], seed: 73)
+        var results = [(CoordinatewiseKernel.InstructionSet, (out: Tensor<Float>, h: Tensor<Float>, c: Tensor<Float>))]()
+        forEachInstructionSet { set in
+            let all = CoordinatewiseKernel.forward(x: x, h: h, c: c, w: net.w, u: net.u, b: net.b,
+                                                   w1: net.w1, b1: net.b1, w2: net.w2, b2: net.b2, activation: .identity)
+            // Rows 5..<42 alone: they land at other positions of their tiles and in a padded tail.
+            let part = CoordinatewiseKernel.forward(x: x.rows(5..<42), h: h.rows(5..<42), c: c.rows(5..<42), w: net.w, u: net.u, b: net.b,
+                                                    w1: net.w1, b1: net.b1, w2: net.w2, b2: net.b2, activation: .identity)
+            XCTAssertEqual(part.out, all.out.rows(5..<42), "\(set)")
+            XCTAssertEqual(part.h, all.h.rows(5..<42), "\(set)")
+            XCTAssertEqual(part.c, all.c.rows(5..<42), "\(set)")
+            results.append((set, all))
+        }
+        let want = reference(net, x: x, h: h, c: c, .identity)
+        let tol = floatBound(net, x: x.cast(to: Double.self), h: h.cast(to: Double.self), c: c.cast(to: Double.self),
+                             maxOut: Double(want.out.normInf()), .identity)
+        for (a, ra) in results {
+            for (b, rb) in results where a < b {
+                XCTAssertLessThan(Double(ra.out.maxAbsDifference(rb.out)), tol.out, "out, \(a) vs \(b)")
+                XCTAssertLessThan(Double(ra.h.maxAbsDifference(rb.h)), tol.h, "h, \(a) vs \(b)")
+                XCTAssertLessThan(Double(ra.c.maxAbsDifference(rb.c)), tol.c, "c, \(a) vs \(b)")
+            }
+        }
+    }
+
+    func testInstructionSetNames() throws {
+        XCTAssertEqual(CoordinatewiseKernel.InstructionSet(name: "avx2"), .avx2)
+        XCTAssertEqual(CoordinatewiseKernel.InstructionSet(name: "avx2-fma"), .avx2)
+        XCTAssertEqual(CoordinatewiseKernel.InstructionSet(name: "avx512"), .avx512)
+        XCTAssertEqual(CoordinatewiseKernel.InstructionSet(name: "generic"), .generic)
+        XCTAssertNil(CoordinatewiseKernel.InstructionSet(name: "sse"))
+        XCTAssertEqual(CoordinatewiseKernel.availableInstructionSets.last, CoordinatewiseKernel.bestInstructionSet)
+        // Selecting more than the CPU has is refused (nothing to check on a CPU with AVX-512).
+        if CoordinatewiseKernel.bestInstructionSet < .avx512 {
+            XCTAssertThrowsError(try CoordinatewiseKernel.select(.avx512))
         }
     }
 
@@ -122,11 +184,13 @@ final class CoordinatewiseKernelTests: XCTestCase {
         let net = Net<Float>(inputs: 2, hidden: 20, hidden1: 20, outputs: 1, seed: 9)
         var x = Tensor<Float>.normal([40, 2], seed: 1)
         x.withUnsafeMutableBufferPointer { $0[2 * 17] = .nan }
-        let got = CoordinatewiseKernel.forward(x: x, h: .zeros([40, 20]), c: .zeros([40, 20]), w: net.w, u: net.u, b: net.b,
-                                               w1: net.w1, b1: net.b1, w2: net.w2, b2: net.b2, activation: .identity)
-        XCTAssertTrue(got.c.rows(17..<18).scalars.allSatisfy(\.isNaN))
-        XCTAssertTrue(got.h.rows(17..<18).scalars.allSatisfy(\.isNaN))
-        XCTAssertTrue(got.c.rows(0..<17).isFinite && got.c.rows(18..<40).isFinite, "other rows are unaffected")
+        forEachInstructionSet { set in
+            let got = CoordinatewiseKernel.forward(x: x, h: .zeros([40, 20]), c: .zeros([40, 20]), w: net.w, u: net.u, b: net.b,
+                                                   w1: net.w1, b1: net.b1, w2: net.w2, b2: net.b2, activation: .identity)
+            XCTAssertTrue(got.c.rows(17..<18).scalars.allSatisfy(\.isNaN), "\(set)")
+            XCTAssertTrue(got.h.rows(17..<18).scalars.allSatisfy(\.isNaN), "\(set)")
+            XCTAssertTrue(got.c.rows(0..<17).isFinite && got.c.rows(18..<40).isFinite, "other rows are unaffected, \(set)")
+        }
     }
 
     /// Double inputs with Float weights compute exactly what the Float kernel computes on the
@@ -176,6 +240,7 @@ final class CoordinatewiseKernelTests: XCTestCase {
     /// The in-place kernel on a packed state computes what `forward(x:h:c:…)` computes: features
     /// come from the `inputs` callback, outputs go to `outputs`, and the packed state holds h', c'.
     func testPackedForwardMatchesTheTensorKernel() {
+        forEachInstructionSet { set in
         for (m, act) in [(1, CoordinatewiseKernel.Activation.identity), (7, .exp), (128, .relu), (129, .relu),
                          (777, .exp), (2053, .identity)] {
             let nin = 3, H = 20, O = 2
@@ -203,13 +268,13 @@ final class CoordinatewiseKernelTests: XCTestCase {
             }
             XCTAssertEqual(seen, m, "every row reaches the output callback once, m = \(m)")
             let got = state.unpacked(as: Float.self)
-            // Same kernel code, but sgemm on blocks laid out differently (summation order may differ).
-            let tol = floatBound(net, x: x.cast(to: Double.self), h: h.cast(to: Double.self), c: c.cast(to: Double.self),
-                                 maxOut: Double(want.out.normInf()), act)
-            XCTAssertLessThan(Double(Tensor(shape: [m, O], scalars: out).maxAbsDifference(want.out)), tol.out, "out, m = \(m)")
-            XCTAssertLessThan(Double(got.h.maxAbsDifference(want.h)), tol.h, "h, m = \(m)")
-            XCTAssertLessThan(Double(got.c.maxAbsDifference(want.c)), tol.c, "c, m = \(m)")
-            XCTAssertGreaterThan(want.out.normInf(), 0.01, "a non-trivial output, m = \(m)")
+            // The same kernel and summation order, and rows do not depend on their position in a
+            // block: the same bits.
+            XCTAssertEqual(Tensor(shape: [m, O], scalars: out), want.out, "out, m = \(m), \(set)")
+            XCTAssertEqual(got.h, want.h, "h, m = \(m), \(set)")
+            XCTAssertEqual(got.c, want.c, "c, m = \(m), \(set)")
+            XCTAssertGreaterThan(want.out.normInf(), 0.01, "a non-trivial output, m = \(m), \(set)")
+        }
         }
     }
 
@@ -218,12 +283,14 @@ final class CoordinatewiseKernelTests: XCTestCase {
     func testVectorizedTanh() {
         // Saturation and NaN first, so that the vectorized body (8 lanes) sees them, then a sweep
         // and a scalar tail.
-        var v: [Float] = [-100, 100, .nan, 1e-4, -1e-4, 0, 20, -20] + (0..<203).map { Float($0 - 101) * 0.07 } + [-100, .nan]
-        let want = v.map { Foundation.tanh(Double($0)) }
-        v.withUnsafeMutableBufferPointer { CoordinatewiseKernel.tanh($0.baseAddress!, count: $0.count) }
-        for (k, (got, w)) in zip(v, want).enumerated() {
-            if w.isNaN { XCTAssertTrue(got.isNaN, "NaN stays NaN"); continue }
-            XCTAssertEqual(Double(got), w, accuracy: kernelTanhErrorBound, "element \(k)")
+        forEachInstructionSet { set in
+            var v: [Float] = [-100, 100, .nan, 1e-4, -1e-4, 0, 20, -20] + (0..<203).map { Float($0 - 101) * 0.07 } + [-100, .nan]
+            let want = v.map { Foundation.tanh(Double($0)) }
+            v.withUnsafeMutableBufferPointer { CoordinatewiseKernel.tanh($0.baseAddress!, count: $0.count) }
+            for (k, (got, w)) in zip(v, want).enumerated() {
+                if w.isNaN { XCTAssertTrue(got.isNaN, "NaN stays NaN, \(set)"); continue }
+                XCTAssertEqual(Double(got), w, accuracy: kernelTanhErrorBound, "element \(k), \(set)")
+            }
         }
     }
 }

@@ -14,8 +14,8 @@ import L2ODecentralized
 /// refactor of the trainer cannot change what it computes unnoticed. Recorded with the generic
 /// `MetaTrainer`, which gave bit-identical weights to the MiLoDo-specific trainer it replaced.
 /// Record with `L2O_RECORD_PINS=1 swift test --filter MetaTrainingPinTests` (also under
-/// `OPENBLAS_CORETYPE=Haswell`, and in builds with and without `L2O_TARGET_CPU=haswell`), only
-/// when a change of the computation is intended. On an
+/// `OPENBLAS_CORETYPE=Haswell` and under `L2O_KERNELS=avx2` and `generic`; builds with and without
+/// `L2O_TARGET_CPU=haswell` compute the same bits), only when a change of the computation is intended. On an
 /// unrecorded core the run is still checked for finite weights and a meta-loss that decreased.
 final class MetaTrainingPinTests: XCTestCase {
     var fixtureURL: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/meta-training-pins.json") }
