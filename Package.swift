@@ -53,6 +53,7 @@ let package = Package(
         .target(name: "L2OData", dependencies: ["L2OCore", "CZlib", "CPNG"], swiftSettings: checked),
         .target(name: "L2OOptimizees", dependencies: ["L2OCore", "L2ONN", "L2OData", "L2OCheckpoint"], swiftSettings: fast),
         .target(name: "L2OOptimizers", dependencies: ["L2OCore", "L2ONN", "L2OOptimizees"], swiftSettings: fast),
+        .target(name: "L2OSheaf", dependencies: ["L2OCore", "L2ONN", "L2OOptimizers"], swiftSettings: fast),
         .target(
             name: "L2ODecentralized", dependencies: ["L2OCore", "L2ONN", "L2OOptimizees", "L2OOptimizers"],
             swiftSettings: fast),
@@ -64,7 +65,7 @@ let package = Package(
             name: "L2O",
             dependencies: [
                 "L2OCore", "L2ONN", "L2OCheckpoint", "L2OData", "L2OOptimizees", "L2OOptimizers", "L2ODecentralized",
-                "L2OMeta",
+                "L2OSheaf", "L2OMeta",
             ],
             swiftSettings: fast),
         .executableTarget(
@@ -78,6 +79,7 @@ let package = Package(
         .testTarget(name: "L2OOptimizeesTests", dependencies: ["L2OOptimizees", "L2OCheckpoint", "L2OOptimizers"]),
         .testTarget(name: "L2OOptimizersTests", dependencies: ["L2OOptimizers", "L2OCheckpoint"]),
         .testTarget(name: "L2ODecentralizedTests", dependencies: ["L2ODecentralized"]),
+        .testTarget(name: "L2OSheafTests", dependencies: ["L2OSheaf"]),
         .testTarget(name: "L2OMetaTests", dependencies: ["L2OMeta"], exclude: ["Fixtures"]),
         .testTarget(name: "l2oTests", dependencies: ["l2o"]),
     ]

@@ -6,4 +6,5 @@
 @_exported import L2OOptimizees
 @_exported import L2OOptimizers
 @_exported import L2ODecentralized
+@_exported import L2OSheaf
 @_exported import L2OMeta
