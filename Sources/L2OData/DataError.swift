@@ -8,6 +8,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case inconsistent(detail: String)
     /// Writing failed.
     case writeFailed(path: String, detail: String)
+    /// A generator's argument is out of range.
+    case invalidArgument(detail: String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,7 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
         case let .malformed(path, detail): return "\(path) is not a valid file: \(detail)"
         case let .inconsistent(detail): return detail
         case let .writeFailed(path, detail): return "cannot write \(path): \(detail)"
+        case let .invalidArgument(detail): return detail
         }
     }
 }
