@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "L2OData", dependencies: ["L2OCore", "CZlib", "CPNG"], swiftSettings: checked),
         .target(name: "L2OOptimizees", dependencies: ["L2OCore", "L2ONN", "L2OData", "L2OCheckpoint"], swiftSettings: fast),
         .target(name: "L2OOptimizers", dependencies: ["L2OCore", "L2ONN", "L2OOptimizees"], swiftSettings: fast),
-        .target(name: "L2OSheaf", dependencies: ["L2OCore", "L2ONN", "L2OOptimizers"], swiftSettings: fast),
+        .target(name: "L2OSheaf", dependencies: ["L2OCore", "L2ONN", "L2OData", "L2OOptimizers"], swiftSettings: fast),
         .target(
             name: "L2ODecentralized", dependencies: ["L2OCore", "L2ONN", "L2OOptimizees", "L2OOptimizers"],
             swiftSettings: fast),
