@@ -59,7 +59,7 @@ let package = Package(
             swiftSettings: fast),
         .target(
             name: "L2OMeta",
-            dependencies: ["L2OCore", "L2ONN", "L2OCheckpoint", "L2OData", "L2OOptimizees", "L2OOptimizers", "L2ODecentralized"],
+            dependencies: ["L2OCore", "L2ONN", "L2OCheckpoint", "L2OData", "L2OOptimizees", "L2OOptimizers", "L2ODecentralized", "L2OSheaf"],
             swiftSettings: fast),
         .target(
             name: "L2O",

@@ -1,0 +1,280 @@
+import Foundation
+import L2OCheckpoint
+import L2OCore
+import L2OData
+import L2ONN
+import L2OOptimizers
+import L2OSheaf
+
+/// Training settings of Sheaf-ADMM on mazes (the paper's recipe: AdamW, a linear warm-up,
+/// global gradient clipping at 1, a parameter EMA for evaluation, the horizon K drawn per step).
+public struct MazeTrainingSettings: Codable, Equatable, Sendable {
+    public var batchSize = 32
+    public var steps = 5000
+    public var learningRate = 1e-3
+    public var weightDecay = 1e-4
+    public var warmupSteps = 200
+    public var clipNorm = 1.0
+    public var emaDecay = 0.999
+    /// ADMM iterations per training step, drawn uniformly from this range.
+    public var minIterations = 15
+    public var maxIterations = 40
+    /// The loss averages the last `window` iterates.
+    public var window = 3
+    /// Training mazes (`cells × cells` cells) and the held-out validation mazes.
+    public var trainCount = 10_000
+    public var validationCount = 256
+    public var cells = 9
+    /// ADMM iterations at evaluation.
+    public var evaluationIterations = 100
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    public func validate() throws {
+        func bad(_ n: String, _ m: String) -> TrainingError { .invalidSetting(name: n, message: m) }
+        guard batchSize >= 1 else { throw bad("batch size", "must be at least 1, got \(batchSize)") }
+        guard steps >= 0 else { throw bad("steps", "must not be negative, got \(steps)") }
+        guard learningRate > 0, learningRate.isFinite else { throw bad("learning rate", "must be positive, got \(learningRate)") }
+        guard weightDecay >= 0, warmupSteps >= 0, clipNorm > 0 else { throw bad("optimizer", "weight decay ≥ 0, warm-up ≥ 0 and clip norm > 0 expected") }
+        guard emaDecay >= 0, emaDecay < 1 else { throw bad("EMA decay", "must be in [0, 1), got \(emaDecay)") }
+        guard minIterations >= 1, maxIterations >= minIterations else {
+            throw bad("iterations", "need 1 ≤ min ≤ max, got \(minIterations)…\(maxIterations)")
+        }
+        guard window >= 1 else { throw bad("window", "must be at least 1, got \(window)") }
+        guard trainCount >= batchSize, validationCount >= 1 else {
+            throw bad("maze counts", "need at least one batch of training mazes and one validation maze, got \(trainCount) and \(validationCount)")
+        }
+        guard cells >= 2 else { throw bad("maze cells", "must be at least 2, got \(cells)") }
+        guard evaluationIterations >= 1 else { throw bad("evaluation iterations", "must be at least 1, got \(evaluationIterations)") }
+    }
+}
+
+/// One evaluation of a maze model.
+public struct MazeEvaluation: Codable, Equatable, Sendable {
+    public var count: Int
+    public var solved: Int
+    public var solvedRate: Double { count > 0 ? Double(solved) / Double(count) : 0 }
+    /// Median of the first iteration that solves a maze, over the solved mazes.
+    public var medianFirstSolve: Int?
+    /// Mean over mazes and agents of the primal `‖x − z‖` and dual `ρ‖z − z_prev‖` residuals, per iteration.
+    public var primal: [Double]
+    public var dual: [Double]
+    /// Fraction of mazes solved at each iteration.
+    public var solvedByIteration: [Double]
+}
+
+/// One logged point of a training run.
+public struct MazeTrainingRecord: Codable, Equatable, Sendable {
+    public var step: Int
+    public var seconds: Double
+    /// Mean training loss since the previous record.
+    public var loss: Double
+    /// Validation solved rate with the averaged (EMA) parameters, when evaluated.
+    public var validationSolved: Double?
+}
+
+/// Trains a `MazeSheafModel` on seeded mazes, with exact resume (each step's batch, symmetries
+/// and horizon are a function of the seed and the step number).
+public final class SheafMazeTrainer {
+    public let model: MazeSheafModel<Float>
+    public let settings: MazeTrainingSettings
+    public let optimizer: Chain<Float>
+    public private(set) var optimizerState: OptimizerState<Float>
+    public private(set) var step = 0
+    public private(set) var seconds = 0.0
+    public private(set) var history: [MazeTrainingRecord] = []
+    public let train: MazeSet
+    public let validation: MazeSet
+    var lossSum = 0.0, lossCount = 0
+
+    public init(model: MazeSheafModel<Float>, settings: MazeTrainingSettings) throws {
+        try settings.validate()
+        self.model = model
+        self.settings = settings
+        optimizer = Chain<Float>([
+            try ClipByGlobalNorm(settings.clipNorm),
+            try ScaleByRule(try Adam<Float>(learningRate: 1)),
+            try AddDecayedWeights(settings.weightDecay),
+            try ScaleByLearningRate(settings.learningRate,
+                                    schedule: settings.warmupSteps > 0 ? .linearWarmup(steps: settings.warmupSteps, then: .constant) : .constant),
+            try ParameterEMA(decay: settings.emaDecay),
+        ])
+        optimizerState = optimizer.makeState(for: model.namedParameters())
+        train = try MazeSet.generate(count: settings.trainCount, cells: settings.cells, seed: settings.seed)
+        validation = try MazeSet.generate(count: settings.validationCount, cells: settings.cells, seed: settings.seed ^ 0x5EED_0F_7E57)
+    }
+
+    /// The batch, symmetries and horizon of step `k`.
+    func plan(step k: Int) -> (mazes: [Maze], paths: [[Bool]], iterations: Int) {
+        var rng = RandomState(seed: settings.seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(k) &+ 1)
+        let picked = (0..<settings.batchSize).map { _ in train.mazes[rng.int(below: train.mazes.count)].transformed(rng.int(below: 8)) }
+        let K = settings.minIterations + rng.int(below: settings.maxIterations - settings.minIterations + 1)
+        return (picked, picked.map { $0.pathMask() }, K)
+    }
+
+    /// One training step; returns the loss.
+    @discardableResult
+    public func trainStep() throws -> Double {
+        let t0 = Date()
+        let (mazes, paths, K) = plan(step: step)
+        model.zeroGrad()
+        let tape = Tape<Float>()
+        let loss = try model.loss(mazes, paths: paths, iterations: K, window: settings.window, context: ForwardContext(tape: tape))
+        tape.backward(loss)
+        try optimizer.step(&optimizerState, parameters: model.namedParameters(), context: StepContext(iteration: step))
+        step += 1
+        seconds += Date().timeIntervalSince(t0)
+        let l = Double(loss.value.scalar)
+        lossSum += l
+        lossCount += 1
+        return l
+    }
+
+    /// Closes the current record (mean loss since the last one), evaluating on the validation
+    /// set when `validate`.
+    public func record(validate: Bool) throws {
+        let solved = validate ? try evaluate(validation, iterations: settings.evaluationIterations, averaged: true).solvedRate : nil
+        history.append(MazeTrainingRecord(step: step, seconds: seconds, loss: lossCount > 0 ? lossSum / Double(lossCount) : .nan,
+                                          validationSolved: solved))
+        lossSum = 0
+        lossCount = 0
+    }
+
+    /// Solved rate and residuals on `set` (mazes of one size), in batches, with the averaged
+    /// (EMA) parameters when `averaged`.
+    public func evaluate(_ set: MazeSet, iterations: Int, averaged: Bool = true) throws -> MazeEvaluation {
+        try withParameters(averaged: averaged) { try Self.evaluate(model, set, iterations: iterations, batchSize: settings.batchSize) }
+    }
+
+    /// Runs `body` with the EMA parameters loaded (restored afterwards).
+    func withParameters<R>(averaged: Bool, _ body: () throws -> R) throws -> R {
+        guard averaged, let avg = optimizer.averagedParameters(optimizerState) else { return try body() }
+        let named = model.namedParameters()
+        let saved = named.map { $0.parameter.value }
+        for (name, p) in named { if let v = avg[name] { p.value = v } }
+        defer { for (k, (_, p)) in named.enumerated() { p.value = saved[k] } }
+        return try body()
+    }
+
+    /// Solved rate and residuals of `model` on `set`.
+    public static func evaluate(_ model: MazeSheafModel<Float>, _ set: MazeSet, iterations: Int, batchSize: Int) throws -> MazeEvaluation {
+        var solved = 0, firsts = [Int]()
+        var primal = [Double](repeating: 0, count: iterations), dual = primal, byIteration = primal
+        var start = 0
+        while start < set.mazes.count {
+            let end = Swift.min(set.mazes.count, start + batchSize)
+            let mazes = Array(set.mazes[start..<end]), paths = Array(set.paths[start..<end])
+            let (logits, admm) = try model(mazes, iterations: iterations, context: ForwardContext(tape: nil))
+            let values = logits.map(\.value)
+            for r in MazeSheafModel<Float>.solved(values, paths: paths) {
+                if r.solved { solved += 1 }
+                if let f = r.first { firsts.append(f) }
+            }
+            for k in 0..<iterations {
+                primal[k] += Double(admm.diagnostics.primal[k].sum()) / Double(admm.diagnostics.primal[k].shape[1])
+                dual[k] += Double(admm.diagnostics.dual[k].sum()) / Double(admm.diagnostics.dual[k].shape[1])
+                byIteration[k] += Double(MazeSheafModel<Float>.solved([values[k]], paths: paths).filter(\.solved).count)
+            }
+            start = end
+        }
+        let n = Double(Swift.max(1, set.mazes.count))
+        firsts.sort()
+        return MazeEvaluation(count: set.mazes.count, solved: solved, medianFirstSolve: firsts.isEmpty ? nil : firsts[firsts.count / 2],
+                              primal: primal.map { $0 / n }, dual: dual.map { $0 / n }, solvedByIteration: byIteration.map { $0 / n })
+    }
+
+    // MARK: Checkpoints
+
+    /// The `kind` of Sheaf-ADMM maze checkpoints.
+    public static let checkpointKind = "sheaf-admm"
+
+    /// The run's configuration as canonical JSON: model and training settings.
+    public var configJSON: String {
+        get throws { try Checkpoint.configJSON(MazeRunConfig(task: "maze", model: model.config, training: settings)) }
+    }
+
+    /// Weights (the EMA average, which is what evaluation uses) and the configuration.
+    public func weightsCheckpoint() throws -> Checkpoint {
+        let named = model.namedParameters()
+        let avg = optimizer.averagedParameters(optimizerState)
+        return Checkpoint(weightsOf: Self.checkpointKind, config: try configJSON, seed: settings.seed,
+                          parameters: CheckpointSection(named: named.map { ($0.name, avg?[$0.name] ?? $0.parameter.value) }),
+                          metadata: ["steps": .integer(Int64(step))])
+    }
+
+    /// Everything needed to continue the run.
+    public func resumeCheckpoint() throws -> Checkpoint {
+        var opt = CheckpointSection()
+        let exported = optimizer.exportState(optimizerState)
+        for (name, t) in exported.tensors { opt.set(t, named: name) }
+        for (name, v) in exported.values { opt.values[name] = .double(v) }
+        opt.values["algorithm"] = .string(optimizer.name)
+        var training = CheckpointSection()
+        training.values["step"] = .integer(Int64(step))
+        training.values["seconds"] = .double(seconds)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        training.values["history"] = .string(String(decoding: try enc.encode(history), as: UTF8.self))
+        return Checkpoint(resumeOf: Self.checkpointKind, config: try configJSON, seed: settings.seed,
+                          parameters: CheckpointSection(named: model.namedParameters().map { ($0.name, $0.parameter.value) }),
+                          optimizerState: opt, training: training)
+    }
+
+    /// Restores a run written by `resumeCheckpoint` with the same configuration (all checks
+    /// first; nothing changes on error).
+    public func restore(from checkpoint: Checkpoint) throws {
+        guard checkpoint.type == .resume else {
+            throw TrainingError.cannotResume(file: checkpoint.file, reason: "it is a weights checkpoint, not a resume checkpoint")
+        }
+        let config = try configJSON
+        guard checkpoint.config == config else {
+            throw TrainingError.cannotResume(file: checkpoint.file, reason: "it was made with another configuration\n  file: \(checkpoint.config)\n  now:  \(config)")
+        }
+        let named = model.namedParameters()
+        let tensors: [String: Tensor<Float>] = try checkpoint.parameterTensors(expecting: named.map { ($0.name, $0.parameter.shape) })
+        var export = ExportedOptimizerState<Float>()
+        for name in checkpoint.optimizerState.tensors.keys { export.tensors[name] = try checkpoint.optimizerState.tensor(named: name) }
+        for (name, v) in checkpoint.optimizerState.values { if let d = v.doubleValue { export.values[name] = d } }
+        let state: OptimizerState<Float>
+        do { state = try optimizer.importState(export, for: named) } catch let e as OptimizerError {
+            throw TrainingError.cannotResume(file: checkpoint.file, reason: "its optimizer state is not usable: \(e)")
+        }
+        let t = checkpoint.training
+        let k = try t.integer(named: "step"), secs = try t.double(named: "seconds")
+        guard k >= 0, secs.isFinite, secs >= 0 else {
+            throw TrainingError.cannotResume(file: checkpoint.file, reason: "training@step = \(k), seconds = \(secs) are not usable")
+        }
+        let dec = JSONDecoder()
+        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let hist: [MazeTrainingRecord]
+        do { hist = try dec.decode([MazeTrainingRecord].self, from: Data(try t.string(named: "history").utf8)) } catch {
+            throw TrainingError.cannotResume(file: checkpoint.file, reason: "its history is not readable: \(error)")
+        }
+        try model.loadParameters(tensors)
+        optimizerState = state
+        step = Int(k)
+        seconds = secs
+        history = hist
+    }
+
+    /// A model from a weights (or resume) checkpoint of this kind.
+    public static func loadModel(from checkpoint: Checkpoint) throws -> (MazeSheafModel<Float>, MazeRunConfig) {
+        guard checkpoint.kind == checkpointKind else {
+            throw TrainingError.cannotResume(file: checkpoint.file, reason: "it is a '\(checkpoint.kind)' checkpoint, not '\(checkpointKind)'")
+        }
+        let config: MazeRunConfig = try checkpoint.decodeConfig(MazeRunConfig.self)
+        var rng = RandomState(seed: 0)
+        let model = try MazeSheafModel<Float>(config: config.model, rng: &rng)
+        try checkpoint.load(into: model.namedParameters(), allowUnexpected: false)
+        return (model, config)
+    }
+}
+
+/// What a `sheaf-admm` checkpoint's config holds.
+public struct MazeRunConfig: Codable, Equatable, Sendable {
+    public var task: String
+    public var model: MazeModelConfig
+    public var training: MazeTrainingSettings
+}
