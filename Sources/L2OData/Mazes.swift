@@ -162,3 +162,67 @@ public struct MazeSet: Sendable {
         return MazeSet(mazes: t, paths: t.map { $0.pathMask() })
     }
 }
+
+extension Maze {
+    /// Mazes from text in `render`'s format, separated by blank lines: one line per pixel row,
+    /// `#` a wall, `.` (or `o`, a path mark, or a space) open, `S` the start, `G` the goal; square,
+    /// with an odd side of at least 3 and exactly one `S` and one `G`. `source` names the file in
+    /// errors.
+    public static func parse(_ text: String, source: String) throws -> [Maze] {
+        var mazes = [Maze]()
+        var rows = [String](), firstLine = 0
+        func finish() throws {
+            defer { rows = [] }
+            guard !rows.isEmpty else { return }
+            let where_ = "\(source), maze \(mazes.count + 1) (line \(firstLine))"
+            let n = rows.count
+            guard rows.allSatisfy({ $0.count == n }) else {
+                throw DataError.malformed(path: source, detail: "\(where_): \(n) rows of lengths \(Set(rows.map(\.count)).sorted()); a maze must be square")
+            }
+            var open = [Bool](), start = [Int](), goal = [Int]()
+            for (r, row) in rows.enumerated() {
+                for (c, ch) in row.enumerated() {
+                    switch ch {
+                    case "#": open.append(false)
+                    case ".", "o", " ": open.append(true)
+                    case "S": open.append(true); start.append(r * n + c)
+                    case "G": open.append(true); goal.append(r * n + c)
+                    default: throw DataError.malformed(path: source, detail: "\(where_): unexpected character '\(ch)' in row \(r + 1); use # . S G")
+                    }
+                }
+            }
+            guard start.count == 1, goal.count == 1 else {
+                throw DataError.malformed(path: source, detail: "\(where_): needs exactly one S and one G, found \(start.count) and \(goal.count)")
+            }
+            do { mazes.append(try Maze(size: n, open: open, start: start[0], goal: goal[0])) } catch let e as DataError {
+                throw DataError.malformed(path: source, detail: "\(where_): \(e)")
+            }
+        }
+        for (k, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let l = line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
+            if l.trimmingCharacters(in: .whitespaces).isEmpty { try finish(); continue }
+            if rows.isEmpty { firstLine = k + 1 }
+            rows.append(l)
+        }
+        try finish()
+        guard !mazes.isEmpty else { throw DataError.malformed(path: source, detail: "no maze found") }
+        return mazes
+    }
+
+    /// An SVG picture: walls dark, open pixels white, the true path (if given) pale green, the
+    /// predicted path (if given) as blue dots, the start and goal red and orange.
+    public func svg(truth: [Bool]? = nil, predicted: [Bool]? = nil, pixel: Int = 12, title: String? = nil) -> String {
+        let side = size * pixel, top = title == nil ? 0 : 20
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(side)\" height=\"\(side + top)\" viewBox=\"0 0 \(side) \(side + top)\">\n"
+        if let title { s += "<text x=\"2\" y=\"14\" font-family=\"sans-serif\" font-size=\"12\">\(title)</text>\n" }
+        for p in 0..<open.count {
+            let x = (p % size) * pixel, y = (p / size) * pixel + top
+            let fill = p == start ? "#d62728" : p == goal ? "#ff7f0e" : !open[p] ? "#333333" : (truth?[p] ?? false) ? "#b7e4b0" : "#ffffff"
+            s += "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(pixel)\" height=\"\(pixel)\" fill=\"\(fill)\"/>\n"
+            if predicted?[p] ?? false {
+                s += "<circle cx=\"\(x + pixel / 2)\" cy=\"\(y + pixel / 2)\" r=\"\(max(1, pixel / 4))\" fill=\"#1f77b4\"/>\n"
+            }
+        }
+        return s + "</svg>\n"
+    }
+}

@@ -58,6 +58,7 @@ enum Benchmarks {
         Benchmark(name: "milodo-eval-30000", run: { evaluationSteps($0, dimensions: [30000]) }),
         Benchmark(name: "coordinatewise-net", run: coordinatewiseNet),
         Benchmark(name: "parallel-crossover", run: parallelCrossover),
+        Benchmark(name: "sheaf-maze", run: sheafMaze),
         Benchmark(name: "graph-energy", run: graphEnergy),
         Benchmark(name: "resnet-grad", run: resNetGrad),
         Benchmark(name: "resnet-sgd", run: resNetSGD),

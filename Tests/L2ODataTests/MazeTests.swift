@@ -83,3 +83,31 @@ final class MazeTests: XCTestCase {
         XCTAssertEqual(text.filter { $0 == "o" }.count, a.paths[0].filter { $0 }.count - 2)
     }
 }
+
+final class MazeTextTests: XCTestCase {
+    func testRenderedMazesParseBack() throws {
+        let set = try MazeSet.generate(count: 3, cells: 3, seed: 5)
+        let text = set.mazes.enumerated().map { $0.element.render(path: set.paths[$0.offset]) }.joined(separator: "\n")
+        XCTAssertEqual(try Maze.parse(text, source: "mazes.txt"), set.mazes)
+    }
+
+    func testMalformedTextNamesTheFileAndMaze() {
+        let good = "#####\n#S..#\n###.#\n#G..#\n#####\n"
+        XCTAssertEqual(try Maze.parse(good, source: "f").count, 1)
+        XCTAssertThrowsError(try Maze.parse(good + "\n#####\n#S..#\n#####\n", source: "f.txt")) { e in
+            XCTAssertTrue("\(e)".contains("f.txt, maze 2 (line 7)") && "\(e)".contains("square"), "\(e)")
+        }
+        XCTAssertThrowsError(try Maze.parse("#####\n#S..#\n###x#\n#G..#\n#####\n", source: "f")) { e in XCTAssertTrue("\(e)".contains("'x'"), "\(e)") }
+        XCTAssertThrowsError(try Maze.parse("#####\n#S..#\n###.#\n#...#\n#####\n", source: "f")) { e in XCTAssertTrue("\(e)".contains("one S and one G"), "\(e)") }
+        XCTAssertThrowsError(try Maze.parse("\n\n", source: "f")) { e in XCTAssertTrue("\(e)".contains("no maze"), "\(e)") }
+        XCTAssertThrowsError(try Maze.parse("####\n#SG#\n#..#\n####\n", source: "f")) { e in XCTAssertTrue("\(e)".contains("odd"), "\(e)") }
+    }
+
+    func testSVGPicture() throws {
+        let m = try MazeSet.generate(count: 1, cells: 2, seed: 1)
+        let svg = m.mazes[0].svg(truth: m.paths[0], predicted: m.paths[0], title: "maze")
+        XCTAssertTrue(svg.hasPrefix("<svg"))
+        XCTAssertEqual(svg.components(separatedBy: "<rect").count - 1, 25)
+        XCTAssertEqual(svg.components(separatedBy: "<circle").count - 1, m.paths[0].filter { $0 }.count)
+    }
+}
