@@ -72,6 +72,8 @@ public final class MazeSheafModel<Scalar: TensorScalar>: Module {
     }
 
     /// The agents' views of a batch of mazes of one size: `[B·A, 3·p²]` (channel-major per pixel).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func viewFeatures(_ mazes: [Maze], graph: SheafGraph) -> Tensor<Scalar> {
         let v = graph.views[0].count, A = graph.agentCount
         return Tensor(shape: [mazes.count * A, 3 * v]) { out in
@@ -88,8 +90,11 @@ public final class MazeSheafModel<Scalar: TensorScalar>: Module {
         }
     }
 
-    /// Pixel logits `[B, size²]` after each of `iterations` ADMM iterations, and the layer's output.
-    public func callAsFunction(_ mazes: [Maze], iterations: Int, context: ForwardContext<Scalar>) throws
+    /// Pixel logits `[B, size²]` after each of the last `decodeLast` (all by default) of
+    /// `iterations` ADMM iterations, and the layer's output.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func callAsFunction(_ mazes: [Maze], iterations: Int, decodeLast: Int? = nil, context: ForwardContext<Scalar>) throws
         -> (logits: [Variable<Scalar>], admm: SheafADMMOutput<Scalar>)
     {
         guard let size = mazes.first?.size, mazes.allSatisfy({ $0.size == size }) else {
@@ -111,7 +116,7 @@ public final class MazeSheafModel<Scalar: TensorScalar>: Module {
         var counts = [Scalar](repeating: 0, count: size * size)
         for view in g.views { for p in view { counts[p] += 1 } }
         let inverse = Tensor<Scalar>(shape: [B * size * size, 1], scalars: (0..<B).flatMap { _ in counts.map { 1 / $0 } })
-        let logits = try out.iterates.map { x -> Variable<Scalar> in
+        let logits = try out.iterates.suffix(Swift.max(1, Swift.min(decodeLast ?? iterations, iterations))).map { x -> Variable<Scalar> in
             let perView = try decoder(Variable.concat([x.reshaped([B * A, dv]), features], axis: 1), context: context)  // [B·A, p²]
             return (perView.reshaped([B * A * viewSize, 1]).scatterAddRows(index, rowCount: B * size * size) * inverse).reshaped([B, size * size])
         }
@@ -119,8 +124,10 @@ public final class MazeSheafModel<Scalar: TensorScalar>: Module {
     }
 
     /// Binary cross-entropy of the path labels, averaged over the last `window` iterates.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func loss(_ mazes: [Maze], paths: [[Bool]], iterations: Int, window: Int, context: ForwardContext<Scalar>) throws -> Variable<Scalar> {
-        let (logits, _) = try self(mazes, iterations: iterations, context: context)
+        let (logits, _) = try self(mazes, iterations: iterations, decodeLast: window, context: context)
         let targets = Tensor<Scalar>(shape: [mazes.count, mazes[0].size * mazes[0].size], scalars: paths.flatMap { $0.map { $0 ? 1 : 0 } })
         let last = logits.suffix(Swift.max(1, Swift.min(window, logits.count)))
         var total: Variable<Scalar>? = nil
@@ -134,6 +141,8 @@ public final class MazeSheafModel<Scalar: TensorScalar>: Module {
     /// A maze counts as solved at an iterate when the pixels with a positive logit are exactly
     /// its shortest path. Returns, per maze, whether the last iterate solves it and the first
     /// iterate that does (nil if none).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func solved(_ logits: [Tensor<Scalar>], paths: [[Bool]]) -> [(solved: Bool, first: Int?)] {
         paths.indices.map { b in
             let n = paths[b].count

@@ -63,6 +63,8 @@ public final class RestrictionMaps<Scalar: TensorScalar>: Module {
     /// The maps of every edge end of `graph`, `[M, E, 2, d_e, d_v]`: the base maps (M = 1) or,
     /// with a low-rank update (`a [B, A, d_e, r]`, `b [B, A, d_v, r]`), base + `(1/r)·A_u B_uᵀ`
     /// for each end's agent u (M = B).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func maps(for graph: SheafGraph, lowRank: (a: Variable<Scalar>, b: Variable<Scalar>)? = nil,
                      context: ForwardContext<Scalar>) throws -> Variable<Scalar> {
         if sharing == .perSlot, graph.slotCount > slotCount {

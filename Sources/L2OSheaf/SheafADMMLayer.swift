@@ -79,6 +79,8 @@ public struct LocalObjective<Scalar: TensorScalar> {
 
     /// The x-update, `argmin_x f(x) + (ρ/2)‖x − v‖²` in closed form:
     /// `clip(soft((ρ v − q)/a, λ/a), lo, hi)` with `a = D + ρ`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func prox(_ v: Variable<Scalar>, rho: Variable<Scalar>) -> Variable<Scalar> {
         let a = curvature + rho
         var x = (rho * v - linear) / a
@@ -135,6 +137,8 @@ public final class SheafADMMLayer<Scalar: TensorScalar>: Module {
     }
 
     /// Runs `iterations` ADMM iterations on `graph` from `initial [B, A, d_v]`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ objective: LocalObjective<Scalar>, initial: Variable<Scalar>, graph: SheafGraph, iterations: Int,
                                lowRank: (a: Variable<Scalar>, b: Variable<Scalar>)? = nil,
                                context: ForwardContext<Scalar>? = nil) throws -> SheafADMMOutput<Scalar> {
@@ -213,14 +217,39 @@ public final class SheafADMMLayer<Scalar: TensorScalar>: Module {
     }
 
     /// Per-problem inner product `Σ_{a,j} p q` as `[B, 1, 1]`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func batchDot(_ p: Variable<Scalar>, _ q: Variable<Scalar>) -> Variable<Scalar> {
-        let B = p.shape[0]
-        return (p * q).reshaped([B, -1]).sum(axis: 1, keepingDims: true).reshaped([B, 1, 1])
+        let B = p.shape[0], n = p.value.count / Swift.max(1, B)
+        let pv = p.value, qv = q.value
+        let value = Tensor<Scalar>(shape: [B, 1, 1]) { out in
+            pv.withUnsafeBufferPointer { a in qv.withUnsafeBufferPointer { b in
+                for k in 0..<B {
+                    var s: Scalar = 0
+                    for j in (k * n)..<((k + 1) * n) { s += a[j] * b[j] }
+                    out[k] = s
+                }
+            } }
+        }
+        let need = [p.isRecorded, q.isRecorded], shape = p.shape
+        // ∂/∂p = g_b·q, ∂/∂q = g_b·p per problem b.
+        return Variable.record(value, inputs: [p, q]) { g in
+            func scaled(_ t: Tensor<Scalar>) -> Tensor<Scalar> {
+                Tensor(shape: shape) { out in
+                    t.withUnsafeBufferPointer { a in g.withUnsafeBufferPointer { gp in
+                        for k in 0..<B { let c = gp[k]; for j in (k * n)..<((k + 1) * n) { out[j] = c * a[j] } }
+                    } }
+                }
+            }
+            return [need[0] ? scaled(qv) : nil, need[1] ? scaled(pv) : nil]
+        }
     }
 
     /// `steps` unrolled conjugate-gradient steps on `op(z) = rhs` (op symmetric positive
     /// definite per problem) from `start`; differentiable through every step. A problem whose
     /// residual is exactly zero stays where it is (the step lengths' denominators are guarded).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func conjugateGradient(rhs: Variable<Scalar>, start: Variable<Scalar>, steps: Int,
                            _ op: (Variable<Scalar>) throws -> Variable<Scalar>) throws -> Variable<Scalar> {
         let tiny = Scalar.leastNormalMagnitude
@@ -242,6 +271,8 @@ public final class SheafADMMLayer<Scalar: TensorScalar>: Module {
 
     /// `steps` Nesterov-accelerated gradient steps on `(γ/2) zᵀLz + ½‖z − v‖²_P` from `z = v`.
     /// The step is `1/(γ·λ̂ + max ρ)`, a function of the parameters (so gradients see it).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func nesterov(target v: Variable<Scalar>, rho: Variable<Scalar>, gamma: Variable<Scalar>, lambdaBound: Variable<Scalar>, steps: Int,
                   _ laplacian: (Variable<Scalar>) throws -> Variable<Scalar>) throws -> Variable<Scalar> {
         let maxRho = rho.reshaped([1, -1]).max(axis: 1).reshaped([1, 1, 1])
@@ -263,6 +294,8 @@ public final class SheafADMMLayer<Scalar: TensorScalar>: Module {
     /// `λ_max(L) ≤ max over agents of 2·Σ_{edges at the agent} (‖F_{u⊴e}‖_F² + ‖F_{v⊴e}‖_F²)`
     /// (Gershgorin on the blocks of `L = δᵀδ`, with ‖F‖₂ ≤ ‖F‖_F), over the maps of every
     /// problem, as `[1, 1, 1]`; differentiable in the maps.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func laplacianBound(_ maps: Variable<Scalar>, graph: SheafGraph) -> Variable<Scalar> {
         let M = maps.shape[0], E = graph.edgeCount, A = graph.agentCount
         guard E > 0 else { return Variable(constant: Tensor<Scalar>(shape: [1, 1, 1], scalars: [Scalar.leastNormalMagnitude])) }
@@ -273,6 +306,8 @@ public final class SheafADMMLayer<Scalar: TensorScalar>: Module {
     }
 
     /// `‖v_{b,a,·}‖` as `[B, A]`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func agentNorms(_ v: Tensor<Scalar>) -> Tensor<Scalar> {
         let B = v.shape[0], A = v.shape[1], d = v.shape[2]
         return Tensor(shape: [B, A]) { out in
@@ -287,6 +322,8 @@ public final class SheafADMMLayer<Scalar: TensorScalar>: Module {
     }
 
     /// ρ (`[1, 1, 1]`, `[B, 1, 1]` or `[B, A, 1]`) as `[B, A]`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func broadcastRho(_ rho: Tensor<Scalar>, B: Int, A: Int) -> Tensor<Scalar> {
         Tensor(shape: [B, A]) { out in
             rho.withUnsafeBufferPointer { p in

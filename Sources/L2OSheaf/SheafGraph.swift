@@ -42,6 +42,8 @@ public struct SheafGraph: Sendable, Equatable {
     public let edges: [Edge]
     /// Number of distinct base map slots the edges use.
     public let slotCount: Int
+    /// `[u₀, v₀, u₁, v₁, …]`: the edges' ends, flat, for the kernels.
+    public let ends: [Int]
 
     /// A graph from explicit parts (checked: indices in range, no self-loops).
     public init(cellCount: Int, views: [[Int]], edges: [Edge], slotCount: Int) throws {
@@ -68,6 +70,7 @@ public struct SheafGraph: Sendable, Equatable {
         self.views = views
         self.edges = edges
         self.slotCount = slotCount
+        ends = edges.flatMap { [$0.u, $0.v] }
     }
 
     public var edgeCount: Int { edges.count }
