@@ -74,10 +74,10 @@ public struct MazeTrainingRecord: Codable, Equatable, Sendable {
     public var validationSolved: Double?
 }
 
-/// Trains a `MazeSheafModel` on seeded mazes, with exact resume (each step's batch, symmetries
-/// and horizon are a function of the seed and the step number).
-public final class SheafMazeTrainer {
-    public let model: MazeSheafModel<Float>
+/// Trains a maze model (Sheaf-ADMM or a message-passing baseline) on seeded mazes, with exact
+/// resume (each step's batch, symmetries and horizon are a function of the seed and the step).
+public final class MazeTrainer<Model: MazeSolverModel> {
+    public let model: Model
     public let settings: MazeTrainingSettings
     public let optimizer: Chain<Float>
     public private(set) var optimizerState: OptimizerState<Float>
@@ -88,7 +88,7 @@ public final class SheafMazeTrainer {
     public let validation: MazeSet
     var lossSum = 0.0, lossCount = 0
 
-    public init(model: MazeSheafModel<Float>, settings: MazeTrainingSettings) throws {
+    public init(model: Model, settings: MazeTrainingSettings) throws {
         try settings.validate()
         self.model = model
         self.settings = settings
@@ -120,7 +120,7 @@ public final class SheafMazeTrainer {
         let (mazes, paths, K) = plan(step: step)
         model.zeroGrad()
         let tape = Tape<Float>()
-        let loss = try model.loss(mazes, paths: paths, iterations: K, window: settings.window, context: ForwardContext(tape: tape))
+        let loss = try model.mazeLoss(mazes, paths: paths, rounds: K, window: settings.window, context: ForwardContext(tape: tape))
         tape.backward(loss)
         try optimizer.step(&optimizerState, parameters: model.namedParameters(), context: StepContext(iteration: step))
         step += 1
@@ -158,22 +158,25 @@ public final class SheafMazeTrainer {
     }
 
     /// Solved rate and residuals of `model` on `set`.
-    public static func evaluate(_ model: MazeSheafModel<Float>, _ set: MazeSet, iterations: Int, batchSize: Int) throws -> MazeEvaluation {
+    public static func evaluate(_ model: Model, _ set: MazeSet, iterations: Int, batchSize: Int) throws -> MazeEvaluation {
         var solved = 0, firsts = [Int]()
         var primal = [Double](repeating: 0, count: iterations), dual = primal, byIteration = primal
+        var hasResiduals = false
         var start = 0
         while start < set.mazes.count {
             let end = Swift.min(set.mazes.count, start + batchSize)
             let mazes = Array(set.mazes[start..<end]), paths = Array(set.paths[start..<end])
-            let (logits, admm) = try model(mazes, iterations: iterations, context: ForwardContext(tape: nil))
-            let values = logits.map(\.value)
+            let (values, residuals) = try model.evaluationPass(mazes, rounds: iterations)
             for r in MazeSheafModel<Float>.solved(values, paths: paths) {
                 if r.solved { solved += 1 }
                 if let f = r.first { firsts.append(f) }
             }
             for k in 0..<iterations {
-                primal[k] += Double(admm.diagnostics.primal[k].sum()) / Double(admm.diagnostics.primal[k].shape[1])
-                dual[k] += Double(admm.diagnostics.dual[k].sum()) / Double(admm.diagnostics.dual[k].shape[1])
+                if let residuals {
+                    hasResiduals = true
+                    primal[k] += residuals.primal[k] * Double(mazes.count)
+                    dual[k] += residuals.dual[k] * Double(mazes.count)
+                }
                 byIteration[k] += Double(MazeSheafModel<Float>.solved([values[k]], paths: paths).filter(\.solved).count)
             }
             start = end
@@ -181,17 +184,23 @@ public final class SheafMazeTrainer {
         let n = Double(Swift.max(1, set.mazes.count))
         firsts.sort()
         return MazeEvaluation(count: set.mazes.count, solved: solved, medianFirstSolve: firsts.isEmpty ? nil : firsts[firsts.count / 2],
-                              primal: primal.map { $0 / n }, dual: dual.map { $0 / n }, solvedByIteration: byIteration.map { $0 / n })
+                              primal: hasResiduals ? primal.map { $0 / n } : [], dual: hasResiduals ? dual.map { $0 / n } : [],
+                              solvedByIteration: byIteration.map { $0 / n })
     }
 
     // MARK: Checkpoints
 
-    /// The `kind` of Sheaf-ADMM maze checkpoints.
-    public static let checkpointKind = "sheaf-admm"
+    /// The `kind` of the model's checkpoints (`sheaf-admm`, `maze-mpnn`).
+    public static var checkpointKind: String { Model.kind }
 
-    /// The run's configuration as canonical JSON: model and training settings.
+    /// The run's configuration as canonical JSON: model and training settings, without the
+    /// number of steps (a run continues with a larger `steps`).
     public var configJSON: String {
-        get throws { try Checkpoint.configJSON(MazeRunConfig(task: "maze", model: model.config, training: settings)) }
+        get throws {
+            var identity = settings
+            identity.steps = 0
+            return try Checkpoint.configJSON(MazeRunConfig<Model.Config>(task: "maze", model: model.config, training: identity))
+        }
     }
 
     /// Weights (the EMA average, which is what evaluation uses) and the configuration.
@@ -229,7 +238,13 @@ public final class SheafMazeTrainer {
             throw TrainingError.cannotResume(file: checkpoint.file, reason: "it is a weights checkpoint, not a resume checkpoint")
         }
         let config = try configJSON
-        guard checkpoint.config == config else {
+        // Files written with their step target in the config compare without it.
+        var stored = checkpoint.config
+        if var c = try? JSONDecoder().decode(MazeRunConfig<Model.Config>.self, from: Data(stored.utf8)) {
+            c.training.steps = 0
+            stored = (try? Checkpoint.configJSON(c)) ?? stored
+        }
+        guard stored == config else {
             throw TrainingError.cannotResume(file: checkpoint.file, reason: "it was made with another configuration\n  file: \(checkpoint.config)\n  now:  \(config)")
         }
         let named = model.namedParameters()
@@ -260,21 +275,24 @@ public final class SheafMazeTrainer {
     }
 
     /// A model from a weights (or resume) checkpoint of this kind.
-    public static func loadModel(from checkpoint: Checkpoint) throws -> (MazeSheafModel<Float>, MazeRunConfig) {
+    public static func loadModel(from checkpoint: Checkpoint) throws -> (Model, MazeRunConfig<Model.Config>) {
         guard checkpoint.kind == checkpointKind else {
             throw TrainingError.cannotResume(file: checkpoint.file, reason: "it is a '\(checkpoint.kind)' checkpoint, not '\(checkpointKind)'")
         }
-        let config: MazeRunConfig = try checkpoint.decodeConfig(MazeRunConfig.self)
+        let config = try checkpoint.decodeConfig(MazeRunConfig<Model.Config>.self)
         var rng = RandomState(seed: 0)
-        let model = try MazeSheafModel<Float>(config: config.model, rng: &rng)
+        let model = try Model(config: config.model, rng: &rng)
         try checkpoint.load(into: model.namedParameters(), allowUnexpected: false)
         return (model, config)
     }
 }
 
-/// What a `sheaf-admm` checkpoint's config holds.
-public struct MazeRunConfig: Codable, Equatable, Sendable {
+/// What a maze model checkpoint's config holds.
+public struct MazeRunConfig<ModelConfig: Codable & Equatable & Sendable>: Codable, Equatable, Sendable {
     public var task: String
-    public var model: MazeModelConfig
+    public var model: ModelConfig
     public var training: MazeTrainingSettings
 }
+
+/// Sheaf-ADMM's maze trainer.
+public typealias SheafMazeTrainer = MazeTrainer<MazeSheafModel<Float>>

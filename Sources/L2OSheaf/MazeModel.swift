@@ -67,8 +67,7 @@ public final class MazeSheafModel<Scalar: TensorScalar>: Module {
 
     /// The agents' graph for mazes of `size × size` pixels.
     public func graph(size: Int) throws -> SheafGraph {
-        try SheafGraph.gridPatches(height: size, width: size, patch: config.patch, stride: config.patch > size ? 1 : config.stride,
-                                   connectivity: config.connectivity)
+        try SheafGraph.gridPatches(height: size, width: size, patch: config.patch, stride: config.stride, connectivity: config.connectivity)
     }
 
     /// The agents' views of a batch of mazes of one size: `[B·A, 3·p²]` (channel-major per pixel).
@@ -112,13 +111,9 @@ public final class MazeSheafModel<Scalar: TensorScalar>: Module {
         let out = try layer(LocalObjective(curvature: D, linear: q), initial: x0, graph: g, iterations: iterations,
                             lowRank: lowRank, context: context)
         // Each pixel's logit: the mean of the decoder's logits from the views that see it.
-        let index = (0..<B).flatMap { b in (0..<A).flatMap { a in g.views[a].map { b * size * size + $0 } } }
-        var counts = [Scalar](repeating: 0, count: size * size)
-        for view in g.views { for p in view { counts[p] += 1 } }
-        let inverse = Tensor<Scalar>(shape: [B * size * size, 1], scalars: (0..<B).flatMap { _ in counts.map { 1 / $0 } })
         let logits = try out.iterates.suffix(Swift.max(1, Swift.min(decodeLast ?? iterations, iterations))).map { x -> Variable<Scalar> in
             let perView = try decoder(Variable.concat([x.reshaped([B * A, dv]), features], axis: 1), context: context)  // [B·A, p²]
-            return (perView.reshaped([B * A * viewSize, 1]).scatterAddRows(index, rowCount: B * size * size) * inverse).reshaped([B, size * size])
+            return averageOverViews(perView, graph: g, batch: B, size: size)
         }
         return (logits, out)
     }
@@ -127,15 +122,8 @@ public final class MazeSheafModel<Scalar: TensorScalar>: Module {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func loss(_ mazes: [Maze], paths: [[Bool]], iterations: Int, window: Int, context: ForwardContext<Scalar>) throws -> Variable<Scalar> {
-        let (logits, _) = try self(mazes, iterations: iterations, decodeLast: window, context: context)
-        let targets = Tensor<Scalar>(shape: [mazes.count, mazes[0].size * mazes[0].size], scalars: paths.flatMap { $0.map { $0 ? 1 : 0 } })
-        let last = logits.suffix(Swift.max(1, Swift.min(window, logits.count)))
-        var total: Variable<Scalar>? = nil
-        for l in last {
-            let term = try binaryCrossEntropy(logits: l, targets: targets)
-            total = total.map { $0 + term } ?? term
-        }
-        return total! * (1 / Scalar(last.count))
+        let w = Swift.max(1, Swift.min(window, iterations))
+        return try pathLoss(try self(mazes, iterations: iterations, decodeLast: w, context: context).logits, paths: paths)
     }
 
     /// A maze counts as solved at an iterate when the pixels with a positive logit are exactly
@@ -151,5 +139,20 @@ public final class MazeSheafModel<Scalar: TensorScalar>: Module {
             }
             return (logits.last.map(ok) ?? false, logits.indices.first { ok(logits[$0]) }.map { $0 + 1 })
         }
+    }
+}
+
+extension MazeSheafModel: MazeSolverModel where Scalar == Float {
+    public typealias Config = MazeModelConfig
+    public static var kind: String { "sheaf-admm" }
+
+    public func pathLogits(_ mazes: [Maze], rounds: Int, decodeLast: Int?, context: ForwardContext<Float>) throws -> [Variable<Float>] {
+        try self(mazes, iterations: rounds, decodeLast: decodeLast, context: context).logits
+    }
+
+    public func evaluationPass(_ mazes: [Maze], rounds: Int) throws -> (logits: [Tensor<Float>], residuals: (primal: [Double], dual: [Double])?) {
+        let (logits, admm) = try self(mazes, iterations: rounds, context: ForwardContext(tape: nil))
+        func mean(_ t: [Tensor<Float>]) -> [Double] { t.map { Double($0.sum()) / Double($0.shape[0] * $0.shape[1]) } }
+        return (logits.map(\.value), (mean(admm.diagnostics.primal), mean(admm.diagnostics.dual)))
     }
 }

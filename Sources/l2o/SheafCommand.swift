@@ -10,6 +10,11 @@ struct SheafCommand: ParsableCommand {
         subcommands: [SheafTrainCommand.self, SheafEvaluateCommand.self])
 }
 
+/// The models `l2o sheaf train` trains on mazes.
+enum MazeModelChoice: String, ExpressibleByArgument, CaseIterable {
+    case sheaf, mpnnMean = "mpnn-mean", mpnnMax = "mpnn-max"
+}
+
 /// The tasks `l2o sheaf` knows.
 enum SheafTask: String, ExpressibleByArgument, CaseIterable {
     case maze
@@ -30,6 +35,8 @@ struct SheafTrainCommand: ParsableCommand {
 
     @Option(help: "Task: \(SheafTask.allCases.map(\.rawValue).joined(separator: ", ")).")
     var task: SheafTask = .maze
+    @Option(help: "Model: \(MazeModelChoice.allCases.map(\.rawValue).joined(separator: ", ")) (the message-passing baselines use the same agents, encoder, decoder and budget).")
+    var model: MazeModelChoice = .sheaf
     @Option(help: "Output weights checkpoint (.h5).")
     var out: String = "runs/sheaf-maze/model.h5"
     @Option(help: "Training steps.")
@@ -91,20 +98,30 @@ struct SheafTrainCommand: ParsableCommand {
         s.maxIterations = maxIterations
         s.evaluationIterations = evaluationIterations
         s.seed = seed
-        let trainer: SheafMazeTrainer
+        var mpnn = MazeMPNNConfig(aggregation: model == .mpnnMax ? .max : .mean)
+        mpnn.stateSize = vertexStalk
+        mpnn.messageSize = edgeStalk
         do {
             var rng = RandomState(seed: seed)
-            trainer = try SheafMazeTrainer(model: try MazeSheafModel(config: config, rng: &rng), settings: s)
-        } catch let e as SheafError { throw ValidationError("\(e)") } catch let e as TrainingError { throw ValidationError("\(e)") }
+            switch model {
+            case .sheaf: try train(MazeTrainer(model: try MazeSheafModel<Float>(config: config, rng: &rng), settings: s))
+            case .mpnnMean, .mpnnMax: try train(MazeTrainer(model: try MazeMPNN<Float>(config: mpnn, rng: &rng), settings: s))
+            }
+        } catch let e as SheafError { throw ValidationError("\(e)") } catch TrainingError.invalidSetting(let name, let message) {
+            throw ValidationError("invalid \(name): \(message)")
+        }
+    }
+
+    func train<M: MazeSolverModel>(_ trainer: MazeTrainer<M>) throws {
         let outURL = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: outURL.deletingLastPathComponent(), withIntermediateDirectories: true)
         let resumeURL = outURL.deletingPathExtension().appendingPathExtension("resume.h5")
         if FileManager.default.fileExists(atPath: resumeURL.path) {
-            try trainer.restore(from: try Checkpoint.read(from: resumeURL, kind: SheafMazeTrainer.checkpointKind, requireResume: true))
+            try trainer.restore(from: try Checkpoint.read(from: resumeURL, kind: M.kind, requireResume: true))
             printErr("Resuming from \(resumeURL.path) at step \(trainer.step) (\(ProgressBar.formatDuration(trainer.seconds)) trained before)")
         }
         let parameters = trainer.model.parameterCount
-        printErr("Sheaf-ADMM on \(2 * cells + 1)×\(2 * cells + 1) mazes: \(parameters) parameters, \(steps) steps of \(batchSize), K ∈ [\(minIterations), \(maxIterations)]")
+        printErr("\(model.rawValue) on \(2 * cells + 1)×\(2 * cells + 1) mazes: \(parameters) parameters, \(steps) steps of \(batchSize), K ∈ [\(minIterations), \(maxIterations)]")
         let bar = ProgressBar(total: steps, initial: trainer.step, label: "sheaf train", minimumInterval: 1) { progressLine($0) }
         var lastCheckpoint = Date(), lastLoss = Double.nan
         while trainer.step < steps {
@@ -127,7 +144,7 @@ struct SheafTrainCommand: ParsableCommand {
                           h.validationSolved.map { String(format: "%.1f%%", 100 * $0) } ?? "—"])
         }
         let command = "l2o sheaf train " + CommandLine.arguments.dropFirst(3).joined(separator: " ")
-        let md = "# Sheaf-ADMM on mazes: \(outURL.lastPathComponent)\n\nCommand: `\(command)`\n\nParameters: \(parameters); "
+        let md = "# \(model.rawValue) on mazes: \(outURL.lastPathComponent)\n\nCommand: `\(command)`\n\nParameters: \(parameters); "
             + "steps: \(trainer.step); training time: \(ProgressBar.formatDuration(trainer.seconds)); seed \(seed).\n\n" + table.render()
         let mdURL = outURL.deletingPathExtension().appendingPathExtension("md")
         try md.write(to: mdURL, atomically: true, encoding: .utf8)
@@ -175,7 +192,20 @@ struct SheafEvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (model, config) = try SheafMazeTrainer.loadModel(from: try Checkpoint.read(from: URL(fileURLWithPath: checkpoint)))
+        let ck = try Checkpoint.read(from: URL(fileURLWithPath: checkpoint))
+        switch ck.kind {
+        case MazeSheafModel<Float>.kind:
+            let (model, config) = try MazeTrainer<MazeSheafModel<Float>>.loadModel(from: ck)
+            try evaluate(model, batchSize: config.training.batchSize)
+        case MazeMPNN<Float>.kind:
+            let (model, config) = try MazeTrainer<MazeMPNN<Float>>.loadModel(from: ck)
+            try evaluate(model, batchSize: config.training.batchSize)
+        default:
+            throw InputError("\(checkpoint) is a '\(ck.kind)' checkpoint; l2o sheaf evaluate reads '\(MazeSheafModel<Float>.kind)' and '\(MazeMPNN<Float>.kind)' checkpoints")
+        }
+    }
+
+    func evaluate<M: MazeSolverModel>(_ model: M, batchSize: Int) throws {
         let set: MazeSet
         if let mazes {
             let text: String
@@ -190,23 +220,24 @@ struct SheafEvaluateCommand: ParsableCommand {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         printErr("Evaluating \(checkpoint) on \(set.mazes.count) mazes of \(set.mazes[0].size)×\(set.mazes[0].size) pixels, \(iterations) iterations…")
         let t0 = Date()
-        let e = try SheafMazeTrainer.evaluate(model, set, iterations: iterations, batchSize: config.training.batchSize)
+        let e = try MazeTrainer<M>.evaluate(model, set, iterations: iterations, batchSize: batchSize)
         let secs = Date().timeIntervalSince(t0)
         var table = MarkdownTable(header: ["mazes", "size", "iterations", "solved", "median first-solve iteration", "seconds"])
         table.append(["\(e.count)", "\(set.mazes[0].size)", "\(iterations)", String(format: "%.1f%% (%d)", 100 * e.solvedRate, e.solved),
                       e.medianFirstSolve.map(String.init) ?? "—", String(format: "%.1f", secs)])
         print(table.render())
         let its = (1...iterations).map(Double.init)
-        let residuals = SVGPlot(title: "ADMM residuals (mean over agents and mazes)", xLabel: "iteration", yLabel: "residual", yScale: .log,
-                                series: [.init(label: "primal ‖x − z‖", x: its, y: e.primal), .init(label: "dual ρ‖z − z_prev‖", x: its, y: e.dual)])
-        try residuals.render().write(to: folder.appendingPathComponent("residuals.svg"), atomically: true, encoding: .utf8)
+        if !e.primal.isEmpty {
+            let residuals = SVGPlot(title: "ADMM residuals (mean over agents and mazes)", xLabel: "iteration", yLabel: "residual", yScale: .log,
+                                    series: [.init(label: "primal ‖x − z‖", x: its, y: e.primal), .init(label: "dual ρ‖z − z_prev‖", x: its, y: e.dual)])
+            try residuals.render().write(to: folder.appendingPathComponent("residuals.svg"), atomically: true, encoding: .utf8)
+        }
         let solved = SVGPlot(title: "mazes solved", xLabel: "iteration", yLabel: "fraction solved",
                              series: [.init(label: "solved at iteration", x: its, y: e.solvedByIteration)])
         try solved.render().write(to: folder.appendingPathComponent("solved-by-iteration.svg"), atomically: true, encoding: .utf8)
         let shown = Array(set.mazes.prefix(pictures))
         if !shown.isEmpty {
-            let (logits, _) = try model(shown, iterations: iterations, context: ForwardContext(tape: nil))
-            let last = logits.last!.value
+            let last = try model.pathLogits(shown, rounds: iterations, decodeLast: 1, context: ForwardContext(tape: nil)).last!.value
             for (k, m) in shown.enumerated() {
                 let n = m.size * m.size
                 let predicted = (0..<n).map { last[k, $0] > 0 }

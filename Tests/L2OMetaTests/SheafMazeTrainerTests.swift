@@ -3,6 +3,7 @@ import XCTest
 import L2OCheckpoint
 import L2OCore
 import L2OSheaf
+import L2OData
 @testable import L2OMeta
 
 final class SheafMazeTrainerTests: XCTestCase {
@@ -81,5 +82,34 @@ final class SheafMazeTrainerTests: XCTestCase {
         s = MazeTrainingSettings()
         s.trainCount = 3
         XCTAssertThrowsError(try s.validate())
+    }
+}
+
+extension SheafMazeTrainerTests {
+    /// The message-passing baseline goes through the same trainer: its own checkpoint kind, exact
+    /// resume, evaluation without residuals.
+    func testTheBaselineTrainsThroughTheSameTrainer() throws {
+        var c = MazeMPNNConfig(aggregation: .max)
+        c.stateSize = 3
+        c.messageSize = 2
+        c.encoderHidden = [8]
+        c.decoderHidden = [8]
+        var s = try tiny().settings
+        s.seed = 4
+        var rng = RandomState(seed: 7)
+        let t = try MazeTrainer(model: try MazeMPNN<Float>(config: c, rng: &rng), settings: s)
+        for _ in 0..<2 { try t.trainStep() }
+        let ck = try t.resumeCheckpoint()
+        XCTAssertEqual(ck.kind, "maze-mpnn")
+        try t.trainStep()
+        var rng2 = RandomState(seed: 7)
+        let u = try MazeTrainer(model: try MazeMPNN<Float>(config: c, rng: &rng2), settings: s)
+        try u.restore(from: ck)
+        try u.trainStep()
+        XCTAssertEqual(t.model.namedParameters().flatMap { $0.parameter.value.scalars }, u.model.namedParameters().flatMap { $0.parameter.value.scalars })
+        let e = try t.evaluate(t.validation, iterations: 3)
+        XCTAssertTrue(e.primal.isEmpty)
+        XCTAssertEqual(e.solvedByIteration.count, 3)
+        XCTAssertThrowsError(try MazeTrainer<MazeSheafModel<Float>>.loadModel(from: ck)) { e in XCTAssertTrue("\(e)".contains("maze-mpnn"), "\(e)") }
     }
 }
