@@ -58,8 +58,8 @@ public enum SheafKernels {
         }
     }
 
-    /// `δᵀr` on plain tensors: `[B, A, d_v]`. Per problem, edges are visited in order (each adds
-    /// its `F_uᵀ r_e` at once), so the sums do not depend on how problems are split across cores.
+    /// `δᵀr` on plain tensors: `[B, A, d_v]`. Per problem, edges and their rows are visited in
+    /// order, so the sums do not depend on how problems are split across cores.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     public static func coboundaryAdjoint<S: TensorScalar>(_ r: Tensor<S>, maps: Tensor<S>, graph: SheafGraph) -> Tensor<S> {
@@ -76,13 +76,11 @@ public enum SheafKernels {
                                 let fu = F + ((M == 1 ? 0 : b) * E + e) * 2 * de * dv, fv = fu + de * dv
                                 let re = R + (b * E + e) * de
                                 let ou = O + (b * A + ends[2 * e]) * dv, ov = O + (b * A + ends[2 * e + 1]) * dv
-                                // Per coordinate j, the edge's whole contribution summed over i in
-                                // registers, then added once.
-                                for j in 0..<dv {
-                                    var a: S = 0, c: S = 0
-                                    for i in 0..<de { a += fu[i * dv + j] * re[i]; c += fv[i * dv + j] * re[i] }
-                                    ou[j] += a
-                                    ov[j] -= c
+                                // Row by row of F: contiguous in j, so the inner loops vectorize.
+                                for i in 0..<de {
+                                    let g = re[i], ru = fu + i * dv, rv = fv + i * dv
+                                    for j in 0..<dv { ou[j] += ru[j] * g }
+                                    for j in 0..<dv { ov[j] -= rv[j] * g }
                                 }
                             }
                         }
