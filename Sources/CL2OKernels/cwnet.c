@@ -29,8 +29,8 @@ static inline float exp_f32(float x) {
     p = p * r + 1.66666655e-1f;
     p = p * r + 5.00000012e-1f;
     float y = p * r * r + r + 1.0f;
-    union { float f; int i; } kb = { kf }, s;
-    s.i = (kb.i - 0x4B400000 + 127) << 23;
+    union { float f; unsigned int i; } kb = { kf }, s;
+    s.i = (kb.i - 0x4B400000u + 127u) << 23;
     return y * s.f;
 }
 

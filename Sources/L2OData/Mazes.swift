@@ -164,7 +164,7 @@ public struct MazeSet: Sendable {
 }
 
 extension Maze {
-    /// Mazes from text in `render`'s format, separated by blank lines: one line per pixel row,
+    /// Mazes from text in `render`'s format, separated by empty lines: one line per pixel row,
     /// `#` a wall, `.` (or `o`, a path mark, or a space) open, `S` the start, `G` the goal; square,
     /// with an odd side of at least 3 and exactly one `S` and one `G`. `source` names the file in
     /// errors.
@@ -198,9 +198,9 @@ extension Maze {
                 throw DataError.malformed(path: source, detail: "\(where_): \(e)")
             }
         }
-        for (k, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let l = line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
-            if l.trimmingCharacters(in: .whitespaces).isEmpty { try finish(); continue }
+        for (k, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            let l = String(line)
+            if l.isEmpty { try finish(); continue }
             if rows.isEmpty { firstLine = k + 1 }
             rows.append(l)
         }

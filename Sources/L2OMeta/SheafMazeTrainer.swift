@@ -167,8 +167,8 @@ public final class MazeTrainer<Model: MazeSolverModel> {
             let end = Swift.min(set.mazes.count, start + batchSize)
             let mazes = Array(set.mazes[start..<end]), paths = Array(set.paths[start..<end])
             let (values, residuals) = try model.evaluationPass(mazes, rounds: iterations)
-            for r in MazeSheafModel<Float>.solved(values, paths: paths) {
-                if r.solved { solved += 1 }
+            for r in MazeSheafModel<Float>.solved(values, paths: paths) where r.solved {
+                solved += 1
                 if let f = r.first { firsts.append(f) }
             }
             for k in 0..<iterations {
@@ -222,6 +222,8 @@ public final class MazeTrainer<Model: MazeSolverModel> {
         var training = CheckpointSection()
         training.values["step"] = .integer(Int64(step))
         training.values["seconds"] = .double(seconds)
+        training.values["loss_sum"] = .double(lossSum)
+        training.values["loss_count"] = .integer(Int64(lossCount))
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
@@ -258,7 +260,8 @@ public final class MazeTrainer<Model: MazeSolverModel> {
         }
         let t = checkpoint.training
         let k = try t.integer(named: "step"), secs = try t.double(named: "seconds")
-        guard k >= 0, secs.isFinite, secs >= 0 else {
+        let partialSum = (try? t.double(named: "loss_sum")) ?? 0, partialCount = (try? t.integer(named: "loss_count")) ?? 0
+        guard k >= 0, secs.isFinite, secs >= 0, partialSum.isFinite, partialCount >= 0 else {
             throw TrainingError.cannotResume(file: checkpoint.file, reason: "training@step = \(k), seconds = \(secs) are not usable")
         }
         let dec = JSONDecoder()
@@ -272,6 +275,8 @@ public final class MazeTrainer<Model: MazeSolverModel> {
         step = Int(k)
         seconds = secs
         history = hist
+        lossSum = partialSum
+        lossCount = Int(partialCount)
     }
 
     /// A model from a weights (or resume) checkpoint of this kind.
@@ -280,6 +285,9 @@ public final class MazeTrainer<Model: MazeSolverModel> {
             throw TrainingError.cannotResume(file: checkpoint.file, reason: "it is a '\(checkpoint.kind)' checkpoint, not '\(checkpointKind)'")
         }
         let config = try checkpoint.decodeConfig(MazeRunConfig<Model.Config>.self)
+        do { try config.training.validate() } catch {
+            throw CheckpointError.invalidConfig(file: checkpoint.file, detail: "\(error)")
+        }
         var rng = RandomState(seed: 0)
         let model = try Model(config: config.model, rng: &rng)
         try checkpoint.load(into: model.namedParameters(), allowUnexpected: false)

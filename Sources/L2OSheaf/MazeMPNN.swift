@@ -21,8 +21,8 @@ public struct MazeMPNNConfig: Codable, Equatable, Sendable {
     public init(aggregation: Aggregation = .mean) { self.aggregation = aggregation }
 
     public func validate() throws {
-        guard stateSize > 0, messageSize > 0, patch > 0, stride > 0 else {
-            throw SheafError.invalidConfiguration("MPNN sizes, patch and stride must be positive")
+        guard stateSize > 0, messageSize > 0, patch > 0, stride > 0, stride <= patch else {
+            throw SheafError.invalidConfiguration("MPNN sizes, patch and stride must be positive, stride ≤ patch")
         }
         guard (encoderHidden + decoderHidden + messageHidden + updateHidden).allSatisfy({ $0 > 0 }) else {
             throw SheafError.invalidConfiguration("MPNN hidden widths must be positive")

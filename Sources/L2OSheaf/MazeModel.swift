@@ -27,7 +27,9 @@ public struct MazeModelConfig: Codable, Equatable, Sendable {
 
     public func validate() throws {
         try layer.validate()
-        guard patch > 0, stride > 0 else { throw SheafError.invalidConfiguration("patch (\(patch)) and stride (\(stride)) must be positive") }
+        guard patch > 0, stride > 0, stride <= patch else {
+            throw SheafError.invalidConfiguration("patch (\(patch)) and stride (\(stride)) must be positive, stride ≤ patch")
+        }
         guard rank >= 0 else { throw SheafError.invalidConfiguration("rank must not be negative, got \(rank)") }
         guard (encoderHidden + decoderHidden).allSatisfy({ $0 > 0 }) else {
             throw SheafError.invalidConfiguration("hidden widths must be positive, got \(encoderHidden) and \(decoderHidden)")

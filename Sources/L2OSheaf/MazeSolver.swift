@@ -59,7 +59,7 @@ public func averageOverViews<S: TensorScalar>(_ perView: Variable<S>, graph: She
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func segmentMax<S: TensorScalar>(_ values: Variable<S>, segments: [Int], count: Int) -> Variable<S> {
-    let n = values.shape[0], d = values.value.count / Swift.max(1, n)
+    let n = values.shape[0], d = values.shape.dropFirst().reduce(1, *)
     precondition(segments.count == n, "segmentMax: \(segments.count) segment ids for \(n) rows")
     var argmax = [Int](repeating: -1, count: count * d)
     let v = values.value

@@ -12,8 +12,8 @@ public struct SheafADMMConfig: Codable, Equatable, Sendable {
         /// previous `w`: an approximate projection onto the global sections (ker δ).
         case hard
         /// `(γL + P) z = P v` by gradient descent with Nesterov momentum (sheaf diffusion) from
-        /// `z = v`, step `1/(γ·λ̂ + max ρ)` with `λ̂ ≥ λ_max(L)` (twice the largest sum of squared
-        /// Frobenius norms of an agent's maps).
+        /// `z = v`, step `1/(γ·λ̂ + max ρ)` with `λ̂ ≥ λ_max(L)` (twice the largest sum, over an
+        /// agent's edges, of the squared Frobenius norms of both ends' maps).
         case nesterov
     }
 
@@ -52,7 +52,9 @@ public struct SheafADMMConfig: Codable, Equatable, Sendable {
         guard gamma > 0, gamma.isFinite else { throw bad("gamma must be positive, got \(gamma)") }
         guard overRelaxation > 0, overRelaxation < 2 else { throw bad("overRelaxation must be in (0, 2), got \(overRelaxation)") }
         guard hardEpsilon > 0, hardEpsilon.isFinite else { throw bad("hardEpsilon must be positive, got \(hardEpsilon)") }
-        guard balancingRatio > 1, balancingFactor > 1 else { throw bad("residual balancing needs ratio > 1 and factor > 1, got \(balancingRatio), \(balancingFactor)") }
+        guard balancingRatio > 1, balancingFactor > 1, balancingRatio.isFinite, balancingFactor.isFinite else {
+            throw bad("residual balancing needs finite ratio > 1 and factor > 1, got \(balancingRatio), \(balancingFactor)")
+        }
     }
 }
 
@@ -159,6 +161,15 @@ public final class SheafADMMLayer<Scalar: TensorScalar>: Module {
             throw SheafError.nonFinite("the \(name) has non-finite values")
         }
         if objective.curvature.value.min() <= 0 { throw SheafError.invalidConfiguration("the curvature D must be positive") }
+        if let l1 = objective.l1, !(l1.value.isFinite && l1.value.min() >= 0) {
+            throw SheafError.invalidConfiguration("the ℓ1 weight λ must be finite and ≥ 0")
+        }
+        if let lo = objective.lower, let hi = objective.upper, !(lo <= hi) {
+            throw SheafError.invalidConfiguration("the box needs lower ≤ upper, got [\(lo), \(hi)]")
+        }
+        if let r = objective.rho, !(r.value.isFinite && r.value.min() > 0) {
+            throw SheafError.invalidConfiguration("a per-agent ρ must be finite and positive")
+        }
         let ctx = context ?? .default(for: initial)
         let F = try maps.maps(for: graph, lowRank: lowRank, context: ctx)
         let rho = objective.rho ?? softplus(ctx.variable(rhoRaw)).reshaped([1, 1, 1])
@@ -207,7 +218,11 @@ public final class SheafADMMLayer<Scalar: TensorScalar>: Module {
                 let mu = Scalar(config.balancingRatio), tau = Scalar(config.balancingFactor)
                 let p = primal.sum(axis: 1).scalars, d = dual.sum(axis: 1).scalars
                 var factor = [Scalar](repeating: 1, count: B)
-                for b in 0..<B { if p[b] > mu * d[b] { factor[b] = tau } else if d[b] > mu * p[b] { factor[b] = 1 / tau } }
+                // ρ stays within [1e-6, 1e6] times its learned value.
+                let current = scale.scalars
+                for b in 0..<B {
+                    if p[b] > mu * d[b], current[b] * tau <= 1e6 { factor[b] = tau } else if d[b] > mu * p[b], current[b] / tau >= 1e-6 { factor[b] = 1 / tau }
+                }
                 let f = Tensor<Scalar>(shape: [B, 1, 1], scalars: factor)
                 scale = scale * f
                 y = y / f  // the scaled dual u = y_unscaled/ρ follows ρ
@@ -328,8 +343,8 @@ public final class SheafADMMLayer<Scalar: TensorScalar>: Module {
         Tensor(shape: [B, A]) { out in
             rho.withUnsafeBufferPointer { p in
                 for b in 0..<B { for a in 0..<A {
-                    let idx = rho.shape[0] == 1 ? 0 : (rho.shape[1] == 1 ? b : b * A + a)
-                    out[b * A + a] = p[idx]
+                    let bi = rho.shape[0] == 1 ? 0 : b, ai = rho.shape[1] == 1 ? 0 : a
+                    out[b * A + a] = p[bi * rho.shape[1] + ai]
                 } }
             }
         }

@@ -93,6 +93,7 @@ public struct SheafGraph: Sendable, Equatable {
         guard height > 0, width > 0 else { throw SheafError.invalidGeometry("grid \(height)×\(width): sizes must be positive") }
         guard patch > 0 else { throw SheafError.invalidGeometry("patch size must be positive, got \(patch)") }
         guard stride > 0 else { throw SheafError.invalidGeometry("stride must be positive, got \(stride)") }
+        guard stride <= patch else { throw SheafError.invalidGeometry("stride \(stride) > patch \(patch) would leave cells no agent sees") }
         guard patch <= height, patch <= width else {
             throw SheafError.invalidGeometry("patch \(patch)×\(patch) is larger than the \(height)×\(width) grid")
         }

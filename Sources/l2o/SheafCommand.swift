@@ -165,7 +165,7 @@ struct SheafEvaluateCommand: ParsableCommand {
             solved-by-iteration.svg and a picture of the first mazes (maze-K.svg) into --out.
             """)
 
-    @Argument(help: "A sheaf-admm checkpoint (weights or resume).")
+    @Argument(help: "A sheaf-admm or maze-mpnn checkpoint (weights hold the EMA average; a resume file's raw parameters are used as they are).")
     var checkpoint: String
     @Option(help: "Task: \(SheafTask.allCases.map(\.rawValue).joined(separator: ", ")).")
     var task: SheafTask = .maze

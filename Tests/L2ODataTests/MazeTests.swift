@@ -89,6 +89,7 @@ final class MazeTextTests: XCTestCase {
         let set = try MazeSet.generate(count: 3, cells: 3, seed: 5)
         let text = set.mazes.enumerated().map { $0.element.render(path: set.paths[$0.offset]) }.joined(separator: "\n")
         XCTAssertEqual(try Maze.parse(text, source: "mazes.txt"), set.mazes)
+        XCTAssertEqual(try Maze.parse(text.replacingOccurrences(of: "\n", with: "\r\n"), source: "crlf.txt"), set.mazes, "Windows line ends")
     }
 
     func testMalformedTextNamesTheFileAndMaze() {

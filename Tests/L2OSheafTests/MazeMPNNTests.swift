@@ -15,6 +15,7 @@ final class MazeMPNNTests: XCTestCase {
         let x = Tensor<Double>(shape: [6, 3], scalars: (0..<18).map { Double(($0 * 7) % 18) * 0.3 - 2 })
         let check = gradientCheck([x], tolerance: 1e-8) { segmentMax($0[0], segments: [2, 0, 2, 1, 0, 2], count: 3) }
         XCTAssertTrue(check.passed, "\(check)")
+        XCTAssertEqual(segmentMax(Variable(constant: Tensor<Double>.zeros([0, 4])), segments: [], count: 2).shape, [2, 4], "no rows: zeros of the row width")
     }
 
     func tiny(_ aggregation: MazeMPNNConfig.Aggregation) -> MazeMPNNConfig {

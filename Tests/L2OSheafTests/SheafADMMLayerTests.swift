@@ -163,6 +163,23 @@ final class SheafADMMLayerTests: XCTestCase {
         XCTAssertLessThan(perAgent.iterates.last!.value.maxAbsDifference(want), 1e-8)
     }
 
+    /// The dual residual uses each agent's own ρ, also for a batch of one problem.
+    func testDualResidualUsesEachAgentsRho() throws {
+        let (layer, g) = try makeLayer(.soft, inner: 3)
+        let A = g.agentCount
+        let rho = Tensor<Double>(shape: [1, A, 1], scalars: (0..<A).map { 1 + Double($0) })
+        let obj = LocalObjective(curvature: Variable(constant: Tensor<Double>.ones([1, A, dv])),
+                                 linear: Variable(constant: Tensor<Double>.normal([1, A, dv], seed: 3)), rho: Variable(constant: rho))
+        let x0 = Variable(constant: Tensor<Double>.normal([1, A, dv], seed: 4))
+        let out = try layer(obj, initial: x0, graph: g, iterations: 2)
+        // Iteration 2's dual residual: ρ_a ‖z² − z¹‖ per agent, from the iterates themselves.
+        let one = try layer(obj, initial: x0, graph: g, iterations: 1).consensus.value
+        let moved = SheafADMMLayer<Double>.agentNorms(out.consensus.value - one)
+        for a in 0..<A {
+            XCTAssertEqual(out.diagnostics.dual[1][0, a], moved[0, a] * (1 + Double(a)), accuracy: 1e-12 * max(1, moved[0, a] * Double(A)))
+        }
+    }
+
     func testBadConfigurationsAndInputsAreRefused() throws {
         var rng = RandomState(seed: 1)
         XCTAssertThrowsError(try SheafADMMLayer<Double>(config: SheafADMMConfig(vertexStalk: 3, edgeStalk: 5), slotCount: 8, rng: &rng)) { e in
@@ -177,6 +194,15 @@ final class SheafADMMLayerTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("[*, 5, 3]"), "\(e)")
         }
         XCTAssertThrowsError(try layer(obj, initial: Variable(constant: .zeros([B, 5, dv])), graph: g, iterations: 0))
+        var negative = obj
+        negative.l1 = Variable(constant: Tensor(-0.1))
+        XCTAssertThrowsError(try layer(negative, initial: Variable(constant: .zeros([B, 5, dv])), graph: g, iterations: 1)) { e in
+            XCTAssertTrue("\(e)".contains("λ"), "\(e)")
+        }
+        var box = obj
+        box.lower = 1
+        box.upper = -1
+        XCTAssertThrowsError(try layer(box, initial: Variable(constant: .zeros([B, 5, dv])), graph: g, iterations: 1))
         var nan = Tensor<Double>.zeros([B, 5, dv])
         nan.withUnsafeMutableBufferPointer { $0[4] = .nan }
         XCTAssertThrowsError(try layer(obj, initial: Variable(constant: nan), graph: g, iterations: 2)) { e in

@@ -54,6 +54,9 @@ final class SheafGraphTests: XCTestCase {
         XCTAssertThrowsError(try SheafGraph.gridPatches(height: 4, width: 4, patch: 2, stride: 0, connectivity: .four)) { e in
             XCTAssertTrue("\(e)".contains("stride must be positive, got 0"), "\(e)")
         }
+        XCTAssertThrowsError(try SheafGraph.gridPatches(height: 9, width: 9, patch: 2, stride: 3, connectivity: .four)) { e in
+            XCTAssertTrue("\(e)".contains("stride 3 > patch 2"), "\(e)")
+        }
         XCTAssertThrowsError(try SheafGraph.groups([[0, 1, 1]], cellCount: 3))
         XCTAssertThrowsError(try SheafGraph(cellCount: 2, views: [[0], [5]], edges: [], slotCount: 1)) { e in
             XCTAssertTrue("\(e)".contains("cell 5"), "\(e)")
