@@ -69,21 +69,26 @@ public struct LocalObjective<Scalar: TensorScalar> {
     public var lower: Scalar?
     public var upper: Scalar?
     public var rho: Variable<Scalar>?
+    /// Linear equality constraints per agent (an equality-constrained QP; no ℓ1 or box with them).
+    public var equality: EqualityConstraints<Scalar>?
     public init(curvature: Variable<Scalar>, linear: Variable<Scalar>, l1: Variable<Scalar>? = nil,
-                lower: Scalar? = nil, upper: Scalar? = nil, rho: Variable<Scalar>? = nil) {
+                lower: Scalar? = nil, upper: Scalar? = nil, rho: Variable<Scalar>? = nil, equality: EqualityConstraints<Scalar>? = nil) {
         self.curvature = curvature
         self.linear = linear
         self.l1 = l1
         self.lower = lower
         self.upper = upper
         self.rho = rho
+        self.equality = equality
     }
 
     /// The x-update, `argmin_x f(x) + (ρ/2)‖x − v‖²` in closed form:
-    /// `clip(soft((ρ v − q)/a, λ/a), lo, hi)` with `a = D + ρ`.
+    /// `clip(soft((ρ v − q)/a, λ/a), lo, hi)` with `a = D + ρ`, or the equality-constrained QP's
+    /// KKT solution (`EqualityConstraints.prox`).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func prox(_ v: Variable<Scalar>, rho: Variable<Scalar>) -> Variable<Scalar> {
+    public func prox(_ v: Variable<Scalar>, rho: Variable<Scalar>) throws -> Variable<Scalar> {
+        if let equality { return try equality.prox(v, curvature: curvature, linear: linear, rho: rho) }
         let a = curvature + rho
         var x = (rho * v - linear) / a
         if let l1 { x = softThreshold(x, l1 / a) }
@@ -167,6 +172,9 @@ public final class SheafADMMLayer<Scalar: TensorScalar>: Module {
         if let lo = objective.lower, let hi = objective.upper, !(lo <= hi) {
             throw SheafError.invalidConfiguration("the box needs lower ≤ upper, got [\(lo), \(hi)]")
         }
+        if objective.equality != nil, objective.l1 != nil || objective.lower != nil || objective.upper != nil {
+            throw SheafError.invalidConfiguration("the equality-constrained QP x-update takes no ℓ1 term or box")
+        }
         if let r = objective.rho, !(r.value.isFinite && r.value.min() > 0) {
             throw SheafError.invalidConfiguration("a per-agent ρ must be finite and positive")
         }
@@ -184,7 +192,7 @@ public final class SheafADMMLayer<Scalar: TensorScalar>: Module {
         var diagnostics = SheafADMMDiagnostics<Scalar>()
         for _ in 0..<iterations {
             let rhoK = config.residualBalancing ? rho * scale : rho
-            x = objective.prox(z - y, rho: rhoK)
+            x = try objective.prox(z - y, rho: rhoK)
             let xr = alpha == 1 ? x : x * alpha + z * (1 - alpha)
             let v = xr + y
             let zPrev = z
