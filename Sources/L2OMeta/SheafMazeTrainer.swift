@@ -214,20 +214,13 @@ public final class MazeTrainer<Model: MazeSolverModel> {
 
     /// Everything needed to continue the run.
     public func resumeCheckpoint() throws -> Checkpoint {
-        var opt = CheckpointSection()
-        let exported = optimizer.exportState(optimizerState)
-        for (name, t) in exported.tensors { opt.set(t, named: name) }
-        for (name, v) in exported.values { opt.values[name] = .double(v) }
-        opt.values["algorithm"] = .string(optimizer.name)
+        let opt = optimizer.resumeSection(optimizerState)
         var training = CheckpointSection()
         training.values["step"] = .integer(Int64(step))
         training.values["seconds"] = .double(seconds)
         training.values["loss_sum"] = .double(lossSum)
         training.values["loss_count"] = .integer(Int64(lossCount))
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
-        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        training.values["history"] = .string(String(decoding: try enc.encode(history), as: UTF8.self))
+        training.values["history"] = .string(try HistoryJSON.encode(history))
         return Checkpoint(resumeOf: Self.checkpointKind, config: try configJSON, seed: settings.seed,
                           parameters: CheckpointSection(named: model.namedParameters().map { ($0.name, $0.parameter.value) }),
                           optimizerState: opt, training: training)
@@ -251,25 +244,14 @@ public final class MazeTrainer<Model: MazeSolverModel> {
         }
         let named = model.namedParameters()
         let tensors: [String: Tensor<Float>] = try checkpoint.parameterTensors(expecting: named.map { ($0.name, $0.parameter.shape) })
-        var export = ExportedOptimizerState<Float>()
-        for name in checkpoint.optimizerState.tensors.keys { export.tensors[name] = try checkpoint.optimizerState.tensor(named: name) }
-        for (name, v) in checkpoint.optimizerState.values { if let d = v.doubleValue { export.values[name] = d } }
-        let state: OptimizerState<Float>
-        do { state = try optimizer.importState(export, for: named) } catch let e as OptimizerError {
-            throw TrainingError.cannotResume(file: checkpoint.file, reason: "its optimizer state is not usable: \(e)")
-        }
+        let state = try optimizer.resumedState(from: checkpoint, for: named)
         let t = checkpoint.training
         let k = try t.integer(named: "step"), secs = try t.double(named: "seconds")
         let partialSum = (try? t.double(named: "loss_sum")) ?? 0, partialCount = (try? t.integer(named: "loss_count")) ?? 0
         guard k >= 0, secs.isFinite, secs >= 0, partialSum.isFinite, partialCount >= 0 else {
             throw TrainingError.cannotResume(file: checkpoint.file, reason: "training@step = \(k), seconds = \(secs) are not usable")
         }
-        let dec = JSONDecoder()
-        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let hist: [MazeTrainingRecord]
-        do { hist = try dec.decode([MazeTrainingRecord].self, from: Data(try t.string(named: "history").utf8)) } catch {
-            throw TrainingError.cannotResume(file: checkpoint.file, reason: "its history is not readable: \(error)")
-        }
+        let hist = try HistoryJSON.decode([MazeTrainingRecord].self, from: try t.string(named: "history"), file: checkpoint.file)
         try model.loadParameters(tensors)
         optimizerState = state
         step = Int(k)

@@ -21,11 +21,7 @@ extension Trainer {
     /// `config` is canonical JSON describing the run (see `Checkpoint.configJSON`); `restore`
     /// refuses a checkpoint whose config differs.
     public func resumeCheckpoint(config: String, metadata: [String: HDF5AttributeValue] = [:]) throws -> Checkpoint {
-        var opt = CheckpointSection()
-        let exported = optimizer.exportState(optimizerState)
-        for (name, t) in exported.tensors { opt.set(t, named: name) }
-        for (name, v) in exported.values { opt.values[name] = .double(v) }
-        opt.values["algorithm"] = .string(optimizer.name)
+        let opt = optimizer.resumeSection(optimizerState)
         var training = CheckpointSection()
         training.values["completed_epochs"] = .integer(Int64(completedEpochs))
         training.values["seconds"] = .double(seconds)
@@ -58,25 +54,10 @@ extension Trainer {
         guard checkpoint.config == config else {
             throw TrainingError.cannotResume(file: checkpoint.file, reason: "it was made by a run with another configuration (model, data, optimizer, hyper-parameters, batch size or seed)\n  file: \(checkpoint.config)\n  now:  \(config)")
         }
-        let stored = try checkpoint.optimizerState.string(named: "algorithm")
-        guard stored == optimizer.name else {
-            throw TrainingError.cannotResume(file: checkpoint.file, reason: "it holds \(stored) state, this run uses \(optimizer.name)")
-        }
         let m = classifier.module
         let shapes = m.namedParameters().map { ($0.name, $0.parameter.shape) } + m.namedBuffers().map { ($0.name, $0.buffer.shape) }
         let tensors: [String: Tensor<Scalar>] = try checkpoint.parameterTensors(expecting: shapes)
-        var export = ExportedOptimizerState<Scalar>()
-        for name in checkpoint.optimizerState.tensors.keys { export.tensors[name] = try checkpoint.optimizerState.tensor(named: name) }
-        for (name, v) in checkpoint.optimizerState.values {
-            if let d = v.doubleValue { export.values[name] = d }
-        }
-        let named = m.namedParameters()
-        let newOptimizerState: OptimizerState<Scalar>
-        do {
-            newOptimizerState = try optimizer.importState(export, for: named)
-        } catch let e as OptimizerError {
-            throw TrainingError.cannotResume(file: checkpoint.file, reason: "its optimizer state (group optimizer_state) is not usable: \(e)")
-        }
+        let newOptimizerState = try optimizer.resumedState(from: checkpoint, for: m.namedParameters())
         let t = checkpoint.training
         let storedEpochs = try t.integer(named: "completed_epochs")
         guard storedEpochs >= 0, storedEpochs <= 1_000_000_000 else {
@@ -98,18 +79,7 @@ extension Trainer {
         history = hist
     }
 
-    static func encodeHistory(_ h: [EpochRecord]) throws -> String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
-        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return String(decoding: try enc.encode(h), as: UTF8.self)
-    }
+    static func encodeHistory(_ h: [EpochRecord]) throws -> String { try HistoryJSON.encode(h) }
 
-    static func decodeHistory(_ s: String, file: String) throws -> [EpochRecord] {
-        let dec = JSONDecoder()
-        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        do { return try dec.decode([EpochRecord].self, from: Data(s.utf8)) } catch {
-            throw TrainingError.cannotResume(file: file, reason: "its training history is not readable: \(error)")
-        }
-    }
+    static func decodeHistory(_ s: String, file: String) throws -> [EpochRecord] { try HistoryJSON.decode([EpochRecord].self, from: s, file: file) }
 }

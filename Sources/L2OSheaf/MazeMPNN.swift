@@ -63,9 +63,7 @@ public final class MazeMPNN<Scalar: TensorScalar>: Module {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     func states(_ mazes: [Maze], rounds: Int, context: ForwardContext<Scalar>) throws -> (states: [Variable<Scalar>], features: Variable<Scalar>, graph: SheafGraph) {
-        guard let size = mazes.first?.size, mazes.allSatisfy({ $0.size == size }) else {
-            throw SheafError.invalidConfiguration("a batch needs mazes of one size, got sizes \(Set(mazes.map(\.size)).sorted())")
-        }
+        let size = try commonMazeSize(mazes)
         guard rounds >= 1 else { throw SheafError.invalidConfiguration("rounds must be at least 1, got \(rounds)") }
         let g = try graph(size: size)
         let B = mazes.count, A = g.agentCount, E = g.edgeCount
@@ -90,7 +88,7 @@ public final class MazeMPNN<Scalar: TensorScalar>: Module {
             let aggregated: Variable<Scalar>
             switch config.aggregation {
             case .mean: aggregated = m.scatterAddRows(receivers, rowCount: B * A) * inverseDegree
-            case .max: aggregated = segmentMax(m, segments: receivers, count: B * A)
+            case .max: aggregated = try segmentMax(m, segments: receivers, count: B * A)
             }
             h = h + (try update(Variable.concat([h, aggregated], axis: 1), context: context))
             out.append(h)

@@ -98,9 +98,7 @@ public final class MazeSheafModel<Scalar: TensorScalar>: Module {
     public func callAsFunction(_ mazes: [Maze], iterations: Int, decodeLast: Int? = nil, context: ForwardContext<Scalar>) throws
         -> (logits: [Variable<Scalar>], admm: SheafADMMOutput<Scalar>)
     {
-        guard let size = mazes.first?.size, mazes.allSatisfy({ $0.size == size }) else {
-            throw SheafError.invalidConfiguration("a batch needs mazes of one size, got sizes \(Set(mazes.map(\.size)).sorted())")
-        }
+        let size = try commonMazeSize(mazes)
         let g = try graph(size: size)
         let B = mazes.count, A = g.agentCount, dv = config.layer.vertexStalk, de = config.layer.edgeStalk, r = config.rank
         let features = Variable(constant: Self.viewFeatures(mazes, graph: g))

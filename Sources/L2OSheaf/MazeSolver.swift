@@ -40,6 +40,14 @@ public func pathLoss<S: TensorScalar>(_ logits: [Variable<S>], paths: [[Bool]]) 
     return total! * (1 / S(logits.count))
 }
 
+/// The size shared by a batch of mazes (a batch runs on one agent graph).
+func commonMazeSize(_ mazes: [Maze]) throws -> Int {
+    guard let size = mazes.first?.size, mazes.allSatisfy({ $0.size == size }) else {
+        throw SheafError.invalidConfiguration("a batch needs mazes of one size, got sizes \(Set(mazes.map(\.size)).sorted())")
+    }
+    return size
+}
+
 /// Per-pixel logits from per-agent view logits: each pixel's logit is the mean over the views
 /// that contain it. `perView [B·A, p²]` → `[B, size²]`.
 @_specialize(where S == Float)
@@ -55,12 +63,15 @@ public func averageOverViews<S: TensorScalar>(_ perView: Variable<S>, graph: She
 
 /// `out[s] = max over the rows r with segment[r] = s of values[r]` (elementwise over columns;
 /// 0 for an empty segment), differentiable: the gradient goes to the row that attained the
-/// maximum (the first one on ties).
+/// maximum (the first one on ties). Throws unless there is one segment id in `0..<count` per row.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
-public func segmentMax<S: TensorScalar>(_ values: Variable<S>, segments: [Int], count: Int) -> Variable<S> {
-    let n = values.shape[0], d = values.shape.dropFirst().reduce(1, *)
-    precondition(segments.count == n, "segmentMax: \(segments.count) segment ids for \(n) rows")
+public func segmentMax<S: TensorScalar>(_ values: Variable<S>, segments: [Int], count: Int) throws -> Variable<S> {
+    let n = values.shape.first ?? 0, d = values.shape.dropFirst().reduce(1, *)
+    guard values.shape.count >= 1, segments.count == n, count >= 0, segments.allSatisfy({ (0..<count).contains($0) }) else {
+        throw SheafError.shapeMismatch(operation: "segmentMax: \(segments.count) segment ids in 0..<\(count) expected, one per row",
+                                       expected: "[\(segments.count), *]", actual: values.shape)
+    }
     var argmax = [Int](repeating: -1, count: count * d)
     let v = values.value
     let out = Tensor<S>(shape: [count, d]) { o in

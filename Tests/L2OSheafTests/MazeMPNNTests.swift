@@ -6,16 +6,18 @@ import L2OOptimizers
 @testable import L2OSheaf
 
 final class MazeMPNNTests: XCTestCase {
-    func testSegmentMaxValuesAndGradient() {
+    func testSegmentMaxValuesAndGradient() throws {
         let v = Tensor<Double>(shape: [5, 2], scalars: [1, -4, 3, 2, -1, 7, 0.5, 0.25, 9, -3])
-        let out = segmentMax(Variable(constant: v), segments: [0, 0, 1, 1, 0], count: 3).value
+        let out = try segmentMax(Variable(constant: v), segments: [0, 0, 1, 1, 0], count: 3).value
         XCTAssertEqual(out.scalars, [9, 2, 0.5, 7, 0, 0], "per column maxima; an empty segment gives 0")
         // Distinct values away from ties: the max is locally the selected entry, so central
         // differences are exact up to rounding.
         let x = Tensor<Double>(shape: [6, 3], scalars: (0..<18).map { Double(($0 * 7) % 18) * 0.3 - 2 })
-        let check = gradientCheck([x], tolerance: 1e-8) { segmentMax($0[0], segments: [2, 0, 2, 1, 0, 2], count: 3) }
+        let check = gradientCheck([x], tolerance: 1e-8) { try! segmentMax($0[0], segments: [2, 0, 2, 1, 0, 2], count: 3) }
         XCTAssertTrue(check.passed, "\(check)")
-        XCTAssertEqual(segmentMax(Variable(constant: Tensor<Double>.zeros([0, 4])), segments: [], count: 2).shape, [2, 4], "no rows: zeros of the row width")
+        XCTAssertEqual(try segmentMax(Variable(constant: Tensor<Double>.zeros([0, 4])), segments: [], count: 2).shape, [2, 4], "no rows: zeros of the row width")
+        XCTAssertThrowsError(try segmentMax(Variable(constant: v), segments: [0, 1], count: 3), "one id per row")
+        XCTAssertThrowsError(try segmentMax(Variable(constant: v), segments: [0, 0, 1, 1, 5], count: 3), "ids in range")
     }
 
     func tiny(_ aggregation: MazeMPNNConfig.Aggregation) -> MazeMPNNConfig {
